@@ -1,0 +1,59 @@
+"""``faro-audit`` command line: subcommands, one-line errors, SPEC §8 exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from faro_audit._version import __version__
+from faro_audit.errors import FaroError
+
+#: Subcommand modules; each has ``add_parser(subparsers)`` and ``run(args) -> int``.
+_COMMANDS = ("report", "certify", "score", "retrain", "suites")
+
+
+def _module(name: str):
+    import importlib
+
+    return importlib.import_module(f"faro_audit.cli.{name}_cmd")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="faro-audit",
+        description=(
+            "Audit reward models and policies for demographic fairness, certify the result, "
+            "and retrain flagged models (Faro)."
+        ),
+        epilog="Exit codes: 0 certified, 1 violated, 3 inconclusive, 2 usage or input error.",
+    )
+    parser.add_argument("--version", action="version", version=f"faro-audit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in _COMMANDS:
+        try:
+            _module(name).add_parser(sub)
+        except ModuleNotFoundError as exc:  # a subcommand whose optional module is absent
+            if exc.name and exc.name.startswith("faro_audit.cli."):
+                continue
+            raise
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except FaroError as err:
+        print(f"faro-audit {args.command}: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print(f"faro-audit {args.command}: interrupted; no partial output was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

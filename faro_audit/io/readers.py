@@ -1,0 +1,280 @@
+"""Read audit tables and scores files (SPEC §1) from CSV, JSONL (optionally .gz) and Parquet.
+
+Every problem is a one-line :class:`~faro_audit.errors.FaroInputError` that names the file, the
+column, the rows (1-based data rows, header not counted) and the fix. Nothing is dropped
+silently: rows with missing group values are an error unless ``drop_missing_groups=True``, and
+then the count is recorded in :attr:`AuditTable.notes`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from faro_audit.errors import FaroInputError, FaroUsageError
+from faro_audit.io.table import REQUIRED_COLUMNS, SCORE_COLUMNS, AuditTable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: RewardBench's per-example output names its scores like this.
+_REWARDBENCH_SCORES = {"scores_chosen": "reward_chosen", "scores_rejected": "reward_rejected"}
+_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet", ".pq")
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _rows(mask: "pd.Series", limit: int = 5) -> str:
+    """Human row list: 1-based data rows, at most ``limit`` shown."""
+    idx = [int(i) + 1 for i in mask.to_numpy().nonzero()[0]]
+    shown = ", ".join(str(i) for i in idx[:limit])
+    more = f" and {len(idx) - limit} more" if len(idx) > limit else ""
+    return f"row{'s' if len(idx) > 1 else ''} {shown}{more}"
+
+
+def read_frame(path: str | os.PathLike[str]) -> "pd.DataFrame":
+    """Read a CSV / TSV / JSONL(.gz) / JSON / Parquet file into a DataFrame, unchanged."""
+    import pandas as pd
+
+    p = Path(path)
+    if not p.exists():
+        raise FaroInputError(f"{p}: no such file; check the path given to --data or TARGET")
+    if p.is_dir():
+        raise FaroInputError(f"{p}: is a directory, not a data file; give a .csv, .jsonl or .parquet file")
+    name = p.name.lower()
+    base = name[:-3] if name.endswith(".gz") else name
+    suffix = next((s for s in _SUFFIXES if base.endswith(s)), None)
+    if suffix is None:
+        raise FaroInputError(
+            f"{p}: unknown file type; use .csv, .tsv, .jsonl, .json or .parquet (optionally .gz)"
+        )
+    if p.stat().st_size == 0:
+        raise FaroInputError(f"{p}: the file is empty; it needs a header and at least one row")
+    try:
+        if suffix in (".csv", ".tsv"):
+            frame = pd.read_csv(p, sep="\t" if suffix == ".tsv" else ",", keep_default_na=True)
+        elif suffix in (".jsonl", ".ndjson"):
+            frame = pd.read_json(p, lines=True, dtype=False)
+        elif suffix == ".json":
+            frame = pd.read_json(p, dtype=False)
+        else:
+            frame = pd.read_parquet(p)
+    except FaroInputError:
+        raise
+    except Exception as exc:  # parser errors of three libraries: report them in one line
+        raise FaroInputError(f"{p}: could not be read as {suffix[1:]} ({type(exc).__name__}: {exc})") from None
+    if len(frame) == 0:
+        raise FaroInputError(f"{p}: has a header but no rows; an audit needs data")
+    return frame
+
+
+def detect_shape(columns: Iterable[str], *, source: str = "data") -> str:
+    """``pairs`` if ``chosen``/``rejected`` are present, ``responses`` if ``response`` is."""
+    cols = set(columns)
+    if {"chosen", "rejected"} <= cols:
+        return "pairs"
+    if "response" in cols:
+        return "responses"
+    raise FaroInputError(
+        f"{source}: cannot tell the table's shape from its columns {sorted(cols)[:12]}; "
+        "a pairs table needs 'prompt', 'chosen', 'rejected' and a responses table needs "
+        "'prompt', 'response' (or pass --shape)"
+    )
+
+
+def _unwrap_scores(frame: "pd.DataFrame") -> "pd.DataFrame":
+    """RewardBench stores scores as numbers or one-element lists; rename them to SPEC names."""
+    renames = {k: v for k, v in _REWARDBENCH_SCORES.items() if k in frame.columns and v not in frame.columns}
+    if not renames:
+        return frame
+    frame = frame.rename(columns=renames)
+    for col in renames.values():
+        frame[col] = frame[col].map(lambda v: v[0] if isinstance(v, (list, tuple)) and len(v) == 1 else v)
+    return frame
+
+
+def validate_table(
+    frame: "pd.DataFrame",
+    *,
+    group: Sequence[str],
+    shape: str | None = None,
+    source: str = "data",
+    require_scores: bool = False,
+    drop_missing_groups: bool = False,
+    scoped_groups: bool = False,
+    min_group_rows: int = 2,
+) -> AuditTable:
+    """Check a DataFrame against SPEC §1 and return it as an :class:`AuditTable`.
+
+    Parameters
+    ----------
+    frame
+        The rows. Not modified: a converted copy is kept.
+    group
+        Group columns (at least one). Values become strings.
+    shape
+        ``"pairs"`` or ``"responses"``; detected from the columns when ``None``.
+    source
+        Name used in error messages (the file path).
+    require_scores
+        Demand the score columns of the shape (a scores file).
+    drop_missing_groups
+        Drop rows with a missing group value (and record how many); else they are an error.
+    scoped_groups
+        Allow missing group values: each attribute is then analysed over the rows where it is
+        defined (the built-in suite, whose axes cover different rows).
+    min_group_rows
+        Smallest allowed group size; a group with fewer rows cannot have a spread or an interval.
+    """
+    import numpy as np
+    import pandas as pd
+
+    frame = _unwrap_scores(frame.copy())
+    if shape is None:
+        shape = detect_shape(frame.columns, source=source)
+    if shape not in REQUIRED_COLUMNS:
+        raise FaroUsageError(f"--shape: unknown shape {shape!r}; use 'pairs' or 'responses'")
+    for col in REQUIRED_COLUMNS[shape]:
+        if col not in frame.columns:
+            raise FaroInputError(
+                f"{source}: column '{col}' is missing; a {shape} table needs columns "
+                f"{', '.join(REQUIRED_COLUMNS[shape])} (found {', '.join(map(str, frame.columns[:12]))})"
+            )
+    group = tuple(group)
+    if not group:
+        raise FaroUsageError("--group: no group column given; name at least one, e.g. --group gender")
+    notes: list[str] = []
+    for col in group:
+        if col not in frame.columns:
+            raise FaroInputError(
+                f"{source}: group column '{col}' is missing; columns are {', '.join(map(str, frame.columns[:20]))}"
+            )
+    missing_any = frame[list(group)].isna().any(axis=1)
+    if missing_any.any() and not scoped_groups:
+        if drop_missing_groups:
+            notes.append(f"dropped {int(missing_any.sum())} rows with a missing group value (as asked)")
+            frame = frame.loc[~missing_any].reset_index(drop=True)
+        else:
+            col = next(c for c in group if frame[c].isna().any())
+            raise FaroInputError(
+                f"{source}: column '{col}' has missing group values at {_rows(frame[col].isna())}; "
+                "fill them in, or pass --drop-missing-groups to leave those rows out"
+            )
+    for col in group:
+        defined = frame[col].notna()
+        frame[col] = frame[col].astype("object").where(~defined, frame[col].astype(str)).where(defined, None)
+        counts = frame.loc[defined, col].value_counts()
+        tiny = counts[counts < min_group_rows]
+        if len(tiny):
+            raise FaroInputError(
+                f"{source}: group {tiny.index[0]!r} of column '{col}' has {int(tiny.iloc[0])} row(s); "
+                f"a group needs at least {min_group_rows} rows to be audited; add rows or merge it into another group"
+            )
+        if len(counts) < 2:
+            raise FaroInputError(
+                f"{source}: column '{col}' has a single group {counts.index[0]!r}; "
+                "fairness needs at least two groups to compare"
+            )
+    for col in REQUIRED_COLUMNS[shape]:
+        bad = frame[col].isna()
+        if bad.any():
+            raise FaroInputError(f"{source}: column '{col}' is empty at {_rows(bad)}; every row needs its text")
+        frame[col] = frame[col].astype(str)
+    score_cols = SCORE_COLUMNS[shape]
+    present = [c for c in score_cols if c in frame.columns]
+    if require_scores and len(present) < len(score_cols):
+        miss = [c for c in score_cols if c not in frame.columns]
+        raise FaroInputError(
+            f"{source}: score column '{miss[0]}' is missing; a scores file of shape {shape} needs "
+            f"{', '.join(score_cols)} (score a model first with `faro-audit score`)"
+        )
+    for col in present:
+        _numeric(frame, col, source, finite=True)
+    if "weight" in frame.columns:
+        _numeric(frame, "weight", source, finite=True)
+        bad = frame["weight"] < 0
+        if bad.any():
+            raise FaroInputError(f"{source}: column 'weight' is negative at {_rows(bad)}; weights must be ≥ 0")
+        if float(frame["weight"].sum()) <= 0:
+            raise FaroInputError(f"{source}: column 'weight' sums to 0; at least one row needs a positive weight")
+    if "p_human" in frame.columns:
+        _numeric(frame, "p_human", source, finite=True)
+        bad = (frame["p_human"] < 0) | (frame["p_human"] > 1)
+        if bad.any():
+            raise FaroInputError(f"{source}: column 'p_human' is outside [0, 1] at {_rows(bad)}; it is a share of raters")
+    if "label" in frame.columns:
+        _numeric(frame, "label", source, finite=True)
+        bad = ~frame["label"].isin([0, 1])
+        if bad.any():
+            raise FaroInputError(f"{source}: column 'label' is not 0 or 1 at {_rows(bad)}; use 1 = acceptable, 0 = not")
+        frame["label"] = frame["label"].astype(np.int64)
+    for col in ("cf_id", "pair_id", "subset"):
+        if col in frame.columns:
+            bad = frame[col].isna()
+            if bad.any():
+                raise FaroInputError(f"{source}: column '{col}' is empty at {_rows(bad)}; give every row an id or drop the column")
+            frame[col] = frame[col].astype(str)
+    return AuditTable(
+        frame=frame,
+        shape=shape,  # type: ignore[arg-type]
+        group_columns=group,
+        scoped_groups=scoped_groups,
+        notes=tuple(notes),
+    )
+
+
+def _numeric(frame: "pd.DataFrame", col: str, source: str, *, finite: bool) -> None:
+    """Convert ``col`` to float in place, or raise naming the first bad rows."""
+    import numpy as np
+    import pandas as pd
+
+    values = pd.to_numeric(frame[col], errors="coerce")
+    bad = values.isna() & frame[col].notna()
+    if bad.any():
+        first = frame.loc[bad, col].iloc[0]
+        raise FaroInputError(
+            f"{source}: column '{col}' is not numeric at {_rows(bad)} (found {str(first)[:40]!r}); it must hold numbers"
+        )
+    if finite:
+        nonfinite = ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
+        if nonfinite.any():
+            raise FaroInputError(
+                f"{source}: column '{col}' has missing, NaN or infinite values at "
+                f"{_rows(pd.Series(nonfinite))}; every row needs a finite number"
+            )
+    frame[col] = values.astype(float)
+
+
+def read_table(
+    path: str | os.PathLike[str],
+    *,
+    group: Sequence[str],
+    shape: str | None = None,
+    require_scores: bool = False,
+    drop_missing_groups: bool = False,
+) -> AuditTable:
+    """Read and validate an audit table or scores file (SPEC §1).
+
+    Examples
+    --------
+    >>> table = read_table("scores.csv", group=["gender"], require_scores=True)  # doctest: +SKIP
+    """
+    frame = read_frame(path)
+    table = validate_table(
+        frame,
+        group=group,
+        shape=shape,
+        source=str(path),
+        require_scores=require_scores,
+        drop_missing_groups=drop_missing_groups,
+    )
+    return table.with_frame(table.frame, path=str(path), sha256=file_sha256(path))
