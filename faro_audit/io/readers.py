@@ -78,10 +78,10 @@ def read_frame(path: str | os.PathLike[str]) -> "pd.DataFrame":
 
 
 def detect_shape(columns: Iterable[str], *, source: str = "data") -> str:
-    """``pairs`` if ``chosen``/``rejected`` are present, ``responses`` if ``response`` is."""
+    """``pairs`` if ``chosen`` or ``rejected`` is present, ``responses`` if ``response`` is."""
     cols = set(columns)
-    if {"chosen", "rejected"} <= cols:
-        return "pairs"
+    if cols & {"chosen", "rejected", "reward_chosen", "reward_rejected"}:
+        return "pairs"  # a missing partner column is then reported by name
     if "response" in cols:
         return "responses"
     raise FaroInputError(
