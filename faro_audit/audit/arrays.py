@@ -38,7 +38,7 @@ class AuditArrays:
     reward_rejected: np.ndarray | None
     weight: np.ndarray
     weighted: bool
-    #: cluster id per row (integer codes): rows sharing a prompt (pairs: pair_id if given)
+    #: cluster id per row (integer codes): ``cluster_id`` if the table has it, else the prompt
     clusters: np.ndarray
     prompt_ids: np.ndarray
     label: np.ndarray | None
@@ -71,7 +71,7 @@ def build_arrays(table: AuditTable, *, temperature: float = 1.0, reference: str 
     weighted = "weight" in frame.columns
     weight = frame["weight"].to_numpy(dtype=float) if weighted else np.ones(n)
     prompt_ids = _codes(frame["prompt"])
-    clusters = _codes(frame["pair_id"]) if "pair_id" in frame.columns else prompt_ids
+    clusters = _codes(frame["cluster_id"]) if "cluster_id" in frame.columns else prompt_ids
     label = frame["label"].to_numpy(dtype=np.int64) if "label" in frame.columns else None
     p_human = frame["p_human"].to_numpy(dtype=float) if "p_human" in frame.columns else None
     cf_id = frame["cf_id"].astype(str).to_numpy() if "cf_id" in frame.columns else None

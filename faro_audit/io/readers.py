@@ -217,7 +217,7 @@ def validate_table(
         if bad.any():
             raise FaroInputError(f"{source}: column 'label' is not 0 or 1 at {_rows(bad)}; use 1 = acceptable, 0 = not")
         frame["label"] = frame["label"].astype(np.int64)
-    for col in ("cf_id", "pair_id", "subset"):
+    for col in ("cf_id", "pair_id", "cluster_id", "subset"):
         if col in frame.columns:
             bad = frame[col].isna()
             if bad.any():

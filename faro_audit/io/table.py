@@ -22,8 +22,8 @@ SCORE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 #: Optional columns with a meaning of their own (SPEC §1).
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
-    "pairs": ("pair_id", "cf_id", "p_human", "weight", "subset"),
-    "responses": ("label", "cf_id", "weight", "subset"),
+    "pairs": ("pair_id", "cf_id", "p_human", "weight", "subset", "cluster_id"),
+    "responses": ("label", "cf_id", "weight", "subset", "cluster_id", "pair_id"),
 }
 
 

@@ -1,0 +1,121 @@
+"""Resolve a TARGET (SPEC §9) and produce the scored audit table it is audited on.
+
+TARGET is one of: a scores file; a Hugging Face model directory (reward model or policy); a
+directory holding ``faro.toml``; a Python callable ``module:function`` / ``file.py:function``.
+Precedence of settings: command line > ``faro.toml`` > defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from faro_audit.audit.settings import AuditSettings, load_toml, merge
+from faro_audit.errors import FaroInputError, FaroUsageError
+from faro_audit.io.readers import file_sha256, read_table, validate_table
+from faro_audit.io.table import AuditTable
+
+_DATA_SUFFIX = re.compile(r"\.(csv|tsv|jsonl|ndjson|json|parquet|pq)(\.gz)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What is audited: ``kind`` is ``scores``, ``model`` or ``callable``."""
+
+    kind: str
+    path: str
+    settings: AuditSettings
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+
+def resolve_target(target: str, settings: AuditSettings, cli_overrides: Mapping[str, Any]) -> Target:
+    """Classify TARGET and merge ``faro.toml`` under the command-line options."""
+    p = Path(target)
+    if p.is_dir() and (p / "faro.toml").is_file():
+        doc = load_toml(p)
+        merged = merge(merge(settings, doc), cli_overrides)
+        inner = doc.get("model") or doc.get("scores")
+        if not inner:
+            raise FaroUsageError(f"{p / 'faro.toml'}: names neither 'model' nor 'scores'; add one of them")
+        kind = "model" if doc.get("model") else "scores"
+        return Target(kind, str(inner), merged.validate(), doc)
+    settings = merge(settings, cli_overrides).validate()
+    if p.is_dir():
+        if (p / "config.json").is_file():
+            return Target("model", str(p), settings)
+        raise FaroInputError(
+            f"{p}: is a directory without config.json or faro.toml, so it is neither a Hugging Face "
+            "model nor a faro-audit config; point TARGET at a model directory, a scores file or module:function"
+        )
+    if p.is_file() and _DATA_SUFFIX.search(p.name):
+        return Target("scores", str(p), settings)
+    if ":" in target and not p.exists():
+        return Target("callable", target, settings)
+    if not p.exists():
+        raise FaroInputError(f"{target}: no such file or directory; TARGET is a model directory, a scores file or module:function")
+    raise FaroInputError(
+        f"{target}: not a model directory, a scores file (.csv/.jsonl/.parquet) or module:function"
+    )
+
+
+def _audit_table(settings: AuditSettings) -> tuple[AuditTable, dict[str, Any]]:
+    """The table a model is audited on: ``--data``, ``--suite`` or the built-in suite."""
+    if settings.data and (settings.suite in (None, "file")):
+        table = read_table(
+            settings.data, group=settings.group, shape=settings.shape,
+            drop_missing_groups=settings.drop_missing_groups,
+        )
+        return table, {"path": settings.data, "sha256": table.sha256, "suite": None}
+    from faro_audit.suites.registry import load_suite, suite_info
+
+    name = settings.suite or "default"
+    frame, info = load_suite(name, data=settings.data, shape=settings.shape), suite_info(name)
+    groups = settings.group or tuple(info["group_columns"])
+    scoped = bool(info.get("scoped_groups", False)) and not settings.group
+    table = validate_table(
+        frame, group=groups, shape=settings.shape, source=f"suite {name!r}",
+        drop_missing_groups=settings.drop_missing_groups, scoped_groups=scoped,
+    )
+    sha = file_sha256(settings.data) if settings.data and os.path.isfile(settings.data) else None
+    table = table.with_frame(table.frame, path=settings.data, sha256=sha)
+    return table, {"path": settings.data, "sha256": sha, "suite": name, "suite_version": info.get("version")}
+
+
+def scored_table(target: Target) -> tuple[AuditTable, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Read or score the audit table of ``target``.
+
+    Returns
+    -------
+    table, target_info, data_info, scoring_info
+    """
+    s = target.settings
+    if target.kind == "scores":
+        if not s.group:
+            raise FaroUsageError("--group: a scores file needs at least one group column, e.g. --group gender")
+        table = read_table(target.path, group=s.group, shape=s.shape, require_scores=True,
+                           drop_missing_groups=s.drop_missing_groups)
+        info = {"kind": "scores", "path": target.path, "sha256": table.sha256}
+        return table, info, {"path": target.path, "sha256": table.sha256, "suite": None}, {}
+    from faro_audit.models import load_scorer, score_table
+
+    table, data_info = _audit_table(s)
+    opts = dict(s.model_options)
+    scorer = load_scorer(target.path, **opts)
+    scored, scoring = score_table(table, scorer, cache_dir=opts.get("cache_dir"))
+    desc = scorer.describe()
+    info = {"kind": desc.get("kind", target.kind), "path": target.path, "sha256": desc.get("sha256"),
+            "fingerprint": scorer.fingerprint, **{k: v for k, v in desc.items() if k not in ("kind", "path", "sha256")}}
+    return scored, info, data_info, _asdict(scoring)
+
+
+def _asdict(obj: Any) -> dict[str, Any]:
+    from dataclasses import asdict, is_dataclass
+
+    return asdict(obj) if is_dataclass(obj) else dict(obj or {})
+
+
+def with_settings(target: Target, **changes: Any) -> Target:
+    return replace(target, settings=replace(target.settings, **changes))

@@ -1,0 +1,35 @@
+"""``faro-audit report``: audit and write report.html, report.json, junit.xml and summary.md."""
+
+from __future__ import annotations
+
+import argparse
+
+from faro_audit.cli.options import add_audit_options, run_pipeline
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="audit a model or scores and write the HTML report",
+        description="Audit a reward model, policy or scores file and write the audit report.",
+    )
+    add_audit_options(p)
+    p.add_argument("--out", metavar="DIR", default="faro-report", help="output directory (default ./faro-report/)")
+    p.add_argument("--fail-on", choices=("violated", "inconclusive"),
+                   help="exit with the verdict's code when it is this bad (default: exit 0 once written)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from faro_audit.report.text import render_text
+    from faro_audit.report.writer import write_report
+
+    result = run_pipeline(args)
+    paths = write_report(result, args.out)
+    print(render_text(result))
+    print("\nwrote " + ", ".join(str(p) for p in paths.values()))
+    if args.fail_on == "violated" and result.verdict == "violated":
+        return result.exit_code
+    if args.fail_on == "inconclusive" and result.verdict in ("violated", "inconclusive"):
+        return result.exit_code
+    return 0
