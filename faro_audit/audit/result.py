@@ -104,6 +104,10 @@ class GroupTest:
     p_value: float | None
     p_adjusted: float | None
     reject: bool
+    n_clusters: int | None = None
+    statistic: float | None = None
+    method: str = "welch"
+    reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from faro_audit.audit.definitions import DEFINITIONS
 from faro_audit.audit.result import (
     AuditResult,
     CertificateResult,
+    GroupTest,
     PolicyBoundResult,
     SlackCheckResult,
 )
@@ -86,7 +87,7 @@ def audit_table(
         min_group_size=settings.min_group_size, random_state=settings.seed,
     )
     certificates = tuple(_certificate_result(c) for c in certset.certificates)
-    tests = adjust_family([t for a in analyses for t in a.raw_tests])
+    tests = tuple(_group_test(t) for t in adjust_family([t for a in analyses for t in a.raw_tests]))
     summaries = tuple(a.summary(tests) for a in analyses)
     metrics = tuple(m for a in analyses for m in a.metrics)
     overall = _overall(analyses)
@@ -113,6 +114,18 @@ def audit_table(
         definitions=DEFINITIONS,
         warnings=tuple(warnings),
         extras={"n_intervals": certset.n_intervals, "delta_per_interval": settings.delta / max(certset.n_intervals, 1)},
+    )
+
+
+def _group_test(t: Any) -> GroupTest:
+    def f(v: Any) -> float | None:
+        return None if v is None or not np.isfinite(v) else float(v)
+
+    return GroupTest(
+        metric=str(t.metric), attribute=str(t.attribute), group=str(t.group), n=int(t.n),
+        mean_group=f(t.mean_group), mean_rest=f(t.mean_rest), difference=f(t.difference),
+        p_value=f(t.p_value), p_adjusted=f(t.p_adjusted), reject=bool(t.reject),
+        n_clusters=int(t.n_clusters), statistic=f(t.statistic), method=str(t.method), reason=t.reason,
     )
 
 
