@@ -112,7 +112,7 @@ def analyse_attribute(table: AuditTable, arrays: AuditArrays, attribute: str, *,
     for lab, c in zip(labels, counts):
         if c < small:
             a.warnings.append(
-                f"{attribute}: group {lab!r} has {int(c)} rows (< min_group_size {small}); "
+                f"{attribute}: group {str(lab)!r} has {int(c)} rows (< min_group_size {small}); "
                 "its constraints cannot be certified"
             )
     w = arrays.weight[rows]

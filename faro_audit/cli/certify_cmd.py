@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from faro_audit.cli.options import add_audit_options, run_pipeline
+from faro_audit.cli.options import add_audit_options, print_summary, run_pipeline
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +21,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from faro_audit.report.text import render_text
     from faro_audit.report.writer import atomic_write_text, render_json
 
     result = run_pipeline(args)
@@ -29,5 +28,5 @@ def run(args: argparse.Namespace) -> int:
         path = Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, render_json(result))
-    print(render_text(result))
+    print_summary(result)
     return result.exit_code

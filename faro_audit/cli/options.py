@@ -103,3 +103,16 @@ def run_pipeline(args: argparse.Namespace):
         table, settings=settings, target_info=target_info, data_info=data_info,
         scoring_info=scoring, manifest=manifest, command=["faro-audit", *sys.argv[1:]],
     )
+
+
+def print_summary(result) -> None:
+    """Print the terminal summary, in ASCII when stdout cannot encode ε, δ and the like."""
+    from faro_audit.report.text import render_text
+
+    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+    try:
+        "εδ…≤".encode(encoding)
+        ascii_only = False
+    except (UnicodeEncodeError, LookupError):
+        ascii_only = True
+    print(render_text(result, ascii_only=ascii_only))

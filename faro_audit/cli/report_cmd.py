@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from faro_audit.cli.options import add_audit_options, run_pipeline
+from faro_audit.cli.options import add_audit_options, print_summary, run_pipeline
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,12 +21,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from faro_audit.report.text import render_text
     from faro_audit.report.writer import write_report
 
     result = run_pipeline(args)
     paths = write_report(result, args.out)
-    print(render_text(result))
+    print_summary(result)
     print("\nwrote " + ", ".join(str(p) for p in paths.values()))
     if args.fail_on == "violated" and result.verdict == "violated":
         return result.exit_code

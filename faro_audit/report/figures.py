@@ -1,0 +1,393 @@
+"""Report figures as inline SVG strings (matplotlib, imported lazily; no pyplot, no GUI).
+
+Every figure is drawn on a bare :class:`matplotlib.figure.Figure` (which renders with the
+non-interactive backends, Agg for rasters and the SVG backend here) and returned as an ``<svg>``
+element ready to inline into HTML: the XML prolog, DOCTYPE, metadata and comments are stripped,
+text stays text (``svg.fonttype = "none"``, escaped by matplotlib), and the element ids are
+salted with a per-figure key so several figures in one page never share an id and the output is
+byte-for-byte reproducible.
+
+Only aggregates are drawn (group means with intervals, reliability curves, histograms), so a
+figure's size does not grow with the number of audited rows.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from faro_audit.audit.result import AttributeSummary, GroupRow
+from faro_audit.report.fmt import clean_text, is_number, num, one_line, truncate
+
+if TYPE_CHECKING:  # matplotlib is imported inside the functions that draw
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+#: Okabe–Ito palette: distinguishable with the common colour-vision deficiencies.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+VERDICT_COLOURS = {"certified": "#1a7f37", "violated": "#b42318", "inconclusive": "#9a6700"}
+
+#: Most panels in a small-multiples figure; the groups with the most rows are drawn.
+MAX_PANELS = 12
+#: Most bars in a group-means chart; beyond it the highest and lowest halves are drawn.
+MAX_BARS = 40
+
+_RC = {
+    "svg.fonttype": "none",
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica", "Liberation Sans"],
+    "font.size": 9.0,
+    "axes.titlesize": 9.5,
+    "axes.labelsize": 9.0,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#555555",
+    "axes.linewidth": 0.8,
+    "xtick.color": "#333333",
+    "ytick.color": "#333333",
+    "path.simplify": True,
+}
+
+_STRIP = (
+    re.compile(r"<\?xml[^>]*\?>\s*"),
+    re.compile(r"<!DOCTYPE[^>]*>\s*", re.IGNORECASE),
+    re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL),
+    re.compile(r"<!--.*?-->\s*", re.DOTALL),
+    # matplotlib's global "*{stroke-linejoin: round; stroke-linecap: butt}": a <style> inside an
+    # inline SVG would apply to the whole page, so it moves to the page CSS (svg.mpl *).
+    re.compile(r"<style[^>]*>.*?</style>\s*", re.DOTALL),
+    re.compile(r"<defs>\s*</defs>\s*"),
+)
+#: What an inlined SVG may not carry: tags that run, load or restyle, event-handler attributes,
+#: and references other than to an id in the same figure (``#id``, ``url(#id)``).
+_BANNED_TAGS = {"script", "foreignobject", "iframe", "image", "style", "a"}
+_TAG = re.compile(r"<([A-Za-z][\w:.-]*)((?:\s+[\w:.-]+=\"[^\"]*\")*)\s*/?>")
+_ATTR = re.compile(r"([\w:.-]+)=\"([^\"]*)\"")
+_URL = re.compile(r"url\(\s*(?!#)", re.IGNORECASE)
+
+
+def check_svg(svg: str) -> None:
+    """Raise ``RuntimeError`` if ``svg`` holds anything that could run or load (see above).
+
+    matplotlib never writes these, so a failure is a bug, not bad input; attribute values and
+    text are escaped, so a user string cannot trip the check.
+    """
+    for m in _TAG.finditer(svg):
+        if m.group(1).lower() in _BANNED_TAGS:
+            raise RuntimeError(f"refusing to inline an SVG with a <{m.group(1)}> element")
+        for name, value in _ATTR.findall(m.group(2)):
+            low = name.lower()
+            if low.startswith("on"):
+                raise RuntimeError(f"refusing to inline an SVG with an {name} attribute")
+            if low in ("href", "xlink:href", "src") and not value.startswith("#"):
+                raise RuntimeError(f"refusing to inline an SVG referring to {value!r}")
+            if _URL.search(value):
+                raise RuntimeError(f"refusing to inline an SVG with {value!r}")
+
+
+def label_text(value: Any, limit: int = 28) -> str:
+    """A user-supplied label made safe for matplotlib text: one line, cut, ``$`` escaped.
+
+    matplotlib parses ``$...$`` as mathtext (an unbalanced ``$`` raises at draw time), so every
+    ``$`` is escaped; markup characters are escaped by the SVG writer itself.
+    """
+    text, _ = truncate(clean_text(one_line(value)), limit)
+    return text.replace("$", r"\$")
+
+
+def to_svg(fig: Figure, *, key: str, alt: str = "") -> str:
+    """Serialise ``fig`` to an inline ``<svg>`` element (see module docstring).
+
+    Parameters
+    ----------
+    fig
+        The figure.
+    key
+        A string unique to the figure within the page; salts the element ids.
+    alt
+        Accessible name for the image (``aria-label``); escaped here.
+    """
+    import matplotlib as mpl
+    from markupsafe import escape
+
+    buf = io.StringIO()
+    with mpl.rc_context({"svg.hashsalt": f"faro-{key}", "svg.fonttype": "none"}):
+        fig.savefig(
+            buf,
+            format="svg",
+            metadata={"Creator": None, "Date": None, "Format": None, "Type": None},
+        )
+    svg = buf.getvalue()
+    for pattern in _STRIP:
+        svg = pattern.sub("", svg)
+    svg = svg.replace(' xmlns:xlink="http://www.w3.org/1999/xlink"', "")
+    svg = svg.replace(' xmlns="http://www.w3.org/2000/svg"', "")
+    svg = _drop_unreferenced_ids(svg)
+    label = escape(clean_text(alt))
+    svg = re.sub(r"<svg\b", f'<svg class="mpl" role="img" aria-label="{label}"', svg, count=1)
+    check_svg(svg)
+    return svg.strip()
+
+
+def _drop_unreferenced_ids(svg: str) -> str:
+    """Remove ``id`` attributes nothing refers to (``figure_1``, ``axes_1``...).
+
+    matplotlib numbers these per figure, so several inlined figures would repeat them (duplicate
+    ids are invalid HTML); the referenced ones (clip paths, markers) are salted hashes.
+    """
+    used = set(re.findall(r"#([A-Za-z_][\w.:-]*)", svg))
+    return re.sub(r'\sid="([^"]*)"', lambda m: m.group(0) if m.group(1) in used else "", svg)
+
+
+def _layout(nrows: int, ncols: int, *, panel: tuple[float, float],
+            margins: tuple[float, float, float, float], gaps: tuple[float, float],
+            **kw: Any) -> tuple[Figure, Any]:
+    """A figure of ``nrows`` x ``ncols`` panels laid out in inches (no tight-bbox pass).
+
+    ``panel`` is (width, height) of one panel, ``margins`` (left, right, top, bottom) and
+    ``gaps`` (between columns, between rows). Fixed geometry draws once instead of twice.
+    """
+    from matplotlib.figure import Figure
+
+    (pw, ph), (left, right, top, bottom), (wg, hg) = panel, margins, gaps
+    width = left + right + ncols * pw + (ncols - 1) * wg
+    height = top + bottom + nrows * ph + (nrows - 1) * hg
+    fig = Figure(figsize=(width, height), dpi=96)
+    fig.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height,
+                        bottom=bottom / height, wspace=wg / pw, hspace=hg / ph)
+    axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
+    return fig, axes
+
+
+def _panel_groups(groups: Sequence[str], counts: dict[str, int]) -> tuple[list[str], int]:
+    """The (at most MAX_PANELS) groups to draw, largest first, and how many were left out."""
+    ordered = sorted(groups, key=lambda g: (-counts.get(g, 0), str(g)))
+    return ordered[:MAX_PANELS], max(len(ordered) - MAX_PANELS, 0)
+
+
+def _grid(n: int, ncols: int = 4) -> tuple[int, int]:
+    """Rows and columns for n panels, at most ``ncols`` wide, rows as full as possible."""
+    n = max(n, 1)
+    rows = math.ceil(n / ncols)
+    return rows, math.ceil(n / rows)
+
+
+def _finish_grid(axes: Any, n: int, xlabel: str) -> None:
+    """Hide unused panels; x tick labels and label on the lowest visible panel of each column."""
+    nrows, ncols = axes.shape
+    for i, ax in enumerate(axes.flat):
+        if i >= n:
+            ax.set_visible(False)
+    for c in range(ncols):
+        visible = [r for r in range(nrows) if r * ncols + c < n]
+        if visible:
+            ax = axes[visible[-1], c]
+            ax.tick_params(labelbottom=True)
+            ax.set_xlabel(xlabel)
+
+
+def group_means_svg(attr: AttributeSummary, *, key: str) -> tuple[str, str] | None:
+    """Horizontal bars of group outcome means with their interval whiskers.
+
+    One panel per outcome (soft, hard) present; groups sorted by the soft mean (else hard), so
+    the gap reads as the distance between the top and bottom bars. Small groups are hatched and
+    labelled "(small)". Returns ``(svg, note)`` or ``None`` when no group has an outcome mean.
+    """
+    import matplotlib as mpl
+
+    outcomes = [
+        o for o in ("soft", "hard") if any(is_number(_est(getattr(g, o))) for g in attr.groups)
+    ]
+    if not outcomes:
+        return None
+    sort_key = outcomes[0]
+
+    def order(g: GroupRow) -> tuple[int, float, str]:
+        m = _est(getattr(g, sort_key))
+        return (0, -m, str(g.group)) if m is not None else (1, 0.0, str(g.group))
+
+    rows = sorted(attr.groups, key=order)
+    note = ""
+    if len(rows) > MAX_BARS:
+        half = MAX_BARS // 2
+        note = (f"Chart shows the {half} highest and {half} lowest groups of {len(rows)}; "
+                "every group is in the table.")
+        rows = rows[:half] + rows[-half:]
+    with mpl.rc_context(_RC):
+        labels = [label_text(g.group) + (" (small)" if g.small else "") for g in rows]
+        left = 0.25 + 0.068 * max(len(t) for t in labels)
+        fig, grid = _layout(1, len(outcomes), panel=(3.3, 0.26 * len(rows) + 0.15),
+                            margins=(left, 0.25, 0.3, 0.5), gaps=(0.35, 0.0), sharey=True)
+        axes = grid[0]
+        ypos = list(range(len(rows)))[::-1]
+        for ax, outcome, colour in zip(axes, outcomes, PALETTE):
+            _bars(ax, rows, ypos, outcome, colour)
+        axes[0].set_yticks(ypos)
+        axes[0].set_yticklabels(labels)
+    alt = f"Group outcome means with intervals for attribute {one_line(attr.attribute)}"
+    return to_svg(fig, key=key, alt=alt), note
+
+
+def _est(ge: Any) -> float | None:
+    return float(ge.estimate) if ge is not None and is_number(ge.estimate) else None
+
+
+def _bars(ax: Axes, rows: Sequence[GroupRow], ypos: Sequence[int], outcome: str,
+          colour: str) -> None:
+    from matplotlib.colors import to_rgba
+
+    for y, g in zip(ypos, rows):
+        ge = getattr(g, outcome)
+        m = _est(ge)
+        if m is None:
+            ax.text(0.01, y, "n/a", va="center", fontsize=8, color="#666666")
+            continue
+        face = to_rgba(colour, 0.3 if g.small else 0.85)
+        ax.barh(y, m, height=0.62, facecolor=face, edgecolor=colour, linewidth=0.8)
+        if g.small:  # hatch on an unfilled copy, so the lines keep full contrast
+            ax.barh(y, m, height=0.62, fill=False, hatch="////", edgecolor=colour,
+                    linewidth=0.0)
+        lo, hi = (ge.ci or (None, None)) if ge is not None else (None, None)
+        if is_number(lo) and is_number(hi):
+            ax.errorbar(m, y, xerr=[[max(m - float(lo), 0.0)], [max(float(hi) - m, 0.0)]],
+                        fmt="none", ecolor="#222222", elinewidth=1.0, capsize=2.5)
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_title(f"{outcome} outcome mean")
+    ax.set_xlabel("group mean (whiskers: bootstrap interval)")
+    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
+def reliability_svg(attr: AttributeSummary, *, key: str) -> tuple[str, str] | None:
+    """Reliability diagrams, one small panel per group: RM confidence against accuracy.
+
+    The diagonal is perfect calibration; point area grows with the bin's count. Returns
+    ``(svg, note)`` or ``None`` when the attribute has no curves.
+    """
+    import matplotlib as mpl
+
+    curves = {c.group: c for c in attr.reliability if len(c.confidence) > 0}
+    if not curves:
+        return None
+    counts = {g.group: g.n for g in attr.groups}
+    shown, left = _panel_groups(list(curves), counts)
+    nrows, ncols = _grid(len(shown))
+    lo = min([0.5] + [float(x) for c in curves.values() for x in c.confidence if is_number(x)])
+    ylo = min([lo] + [float(y) for c in curves.values() for y in c.accuracy if is_number(y)])
+    with mpl.rc_context(_RC):
+        fig, axes = _layout(nrows, ncols, panel=(2.0, 1.8), margins=(0.6, 0.15, 0.3, 0.5),
+                            gaps=(0.25, 0.75), sharex=True, sharey=True)
+        for i, ax in enumerate(axes.flat[: len(shown)]):
+            c = curves[shown[i]]
+            pts = [(float(x), float(y), int(n))
+                   for x, y, n in zip(c.confidence, c.accuracy, c.count)
+                   if is_number(x) and is_number(y)]
+            ax.plot([lo, 1.0], [lo, 1.0], color="#999999", linestyle="--", linewidth=0.8)
+            if pts:
+                tot = max(sum(p[2] for p in pts), 1)
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], color=PALETTE[0], linewidth=1.1)
+                ax.scatter([p[0] for p in pts], [p[1] for p in pts], color=PALETTE[0], zorder=3,
+                           s=[8 + 120 * p[2] / tot for p in pts], edgecolors="white",
+                           linewidths=0.4)
+            ax.set_xlim(lo - 0.02, 1.01)
+            ax.set_ylim(ylo - 0.03, 1.01)
+            ax.set_title(f"{label_text(c.group, 22)} (n={counts.get(c.group, sum(c.count))})",
+                         fontsize=8.5)
+            ax.grid(color="#eeeeee", linewidth=0.5)
+        for ax in axes[:, 0]:
+            ax.set_ylabel("accuracy")
+        _finish_grid(axes, len(shown), "confidence")
+    note = (f"Panels show the {len(shown)} largest of {len(curves)} groups." if left else "")
+    alt = f"Reliability diagrams by group for attribute {one_line(attr.attribute)}"
+    return to_svg(fig, key=key, alt=alt), note
+
+
+def reward_hist_svg(attr: AttributeSummary, *, key: str,
+                    xlabel: str = "raw reward") -> tuple[str, str] | None:
+    """Raw-reward distributions by group (density-scaled histograms, shared x axis).
+
+    ``xlabel`` names what was histogrammed (for pairs, the margin r(chosen) − r(rejected)).
+
+    A dashed line marks the group's mean reward. Returns ``(svg, note)`` or ``None``.
+    """
+    import matplotlib as mpl
+    from matplotlib.ticker import MaxNLocator
+
+    hists = {h.group: h for h in attr.reward_histograms
+             if len(h.counts) > 0 and len(h.edges) == len(h.counts) + 1}
+    if not hists:
+        return None
+    counts = {g.group: g.n for g in attr.groups}
+    means = {g.group: g.reward_mean for g in attr.groups}
+    shown, left = _panel_groups(list(hists), counts)
+    nrows, ncols = _grid(len(shown))
+    xs = [float(e) for h in hists.values() for e in h.edges if is_number(e)]
+    with mpl.rc_context(_RC):
+        fig, axes = _layout(nrows, ncols, panel=(2.0, 1.3), margins=(0.2, 0.2, 0.3, 0.5),
+                            gaps=(0.35, 0.75), sharex=True)
+        for i, ax in enumerate(axes.flat[: len(shown)]):
+            h = hists[shown[i]]
+            edges = [float(e) for e in h.edges]
+            total = max(sum(int(c) for c in h.counts), 1)
+            dens = [int(c) / total / max(edges[j + 1] - edges[j], 1e-12)
+                    for j, c in enumerate(h.counts)]
+            colour = PALETTE[i % (len(PALETTE) - 2)]
+            ax.stairs(dens, edges, fill=True, color=colour, alpha=0.35)
+            ax.stairs(dens, edges, color=colour, linewidth=1.0)
+            m = means.get(h.group)
+            if is_number(m):
+                ax.axvline(float(m), color="#222222", linestyle="--", linewidth=0.9)
+            ax.set_title(f"{label_text(h.group, 22)} (n={counts.get(h.group, total)})",
+                         fontsize=8.5)
+            ax.set_yticks([])
+            ax.spines["left"].set_visible(False)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+            if xs:
+                ax.set_xlim(min(xs), max(xs))
+        _finish_grid(axes, len(shown), label_text(xlabel, 60))
+    note = (f"Panels show the {len(shown)} largest of {len(hists)} groups." if left else "")
+    alt = f"Distributions of {xlabel} by group for attribute {one_line(attr.attribute)}"
+    return to_svg(fig, key=key, alt=alt), note
+
+
+def interval_strip_svg(lower: Any, estimate: Any, upper: Any, epsilon: Any, *, verdict: str,
+                       scale_max: float, width: int = 170, height: int = 26) -> str:
+    """A tiny hand-written SVG: the certificate's interval against its tolerance ε.
+
+    The axis runs from 0 to ``scale_max``; the bar is [lower, upper] in the verdict's colour,
+    the dot the estimate, the black tick ε. Numbers only, so nothing user-supplied is inside.
+    """
+    from markupsafe import escape
+
+    if not is_number(scale_max) or float(scale_max) <= 0:
+        scale_max = 1.0
+    pad = 6.0
+    span = width - 2 * pad
+
+    def x(v: float) -> float:
+        return round(pad + span * min(max(float(v), 0.0), float(scale_max)) / float(scale_max), 2)
+
+    colour = VERDICT_COLOURS.get(verdict, "#555555")
+    mid = height / 2 + 3
+    parts = [f'<line x1="{pad}" y1="{mid}" x2="{width - pad}" y2="{mid}" stroke="#cccccc" '
+             'stroke-width="1"/>']
+    if is_number(lower) and is_number(upper):
+        x0, x1 = x(lower), x(upper)
+        parts.append(f'<rect x="{x0}" y="{mid - 4}" width="{max(x1 - x0, 1.5)}" height="8" '
+                     f'rx="2" fill="{colour}" fill-opacity="0.35" stroke="{colour}"/>')
+    if is_number(estimate):
+        parts.append(f'<circle cx="{x(estimate)}" cy="{mid}" r="3" fill="{colour}"/>')
+    if is_number(epsilon):
+        xe = x(epsilon)
+        parts.append(f'<line x1="{xe}" y1="{mid - 9}" x2="{xe}" y2="{mid + 8}" stroke="#111111" '
+                     'stroke-width="1.6"/>')
+        parts.append(f'<text x="{xe}" y="{mid - 10}" font-size="9" text-anchor="middle" '
+                     'fill="#111111">ε</text>')
+    title = escape(f"interval [{num(lower)}, {num(upper)}], estimate {num(estimate)}, "
+                   f"tolerance ε = {num(epsilon)}; axis 0 to {num(scale_max)}")
+    return (f'<svg class="strip" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+            f'role="img" aria-label="{title}"><title>{title}</title>{"".join(parts)}</svg>')
