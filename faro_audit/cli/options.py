@@ -115,4 +115,9 @@ def print_summary(result) -> None:
         ascii_only = False
     except (UnicodeEncodeError, LookupError):
         ascii_only = True
-    print(render_text(result, ascii_only=ascii_only))
+    try:
+        print(render_text(result, ascii_only=ascii_only), flush=True)
+    except BrokenPipeError:  # `faro-audit certify ... | head`: the reader left; keep the exit code
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
