@@ -127,7 +127,7 @@ def build_requests(
                                      sample_weight=m.sample_weight, n_rows=m.n_rows) for m in s)
             requests.append(CertificateRequest(constraint=constraint, classes=(s,), shares=(w,)))
             continue
-        classes, shares = [], []
+        classes, shares, class_labels = [], [], []
         for klass in (0, 1):
             sub = rows[arrays.label[rows] == klass]  # type: ignore[index]
             if sub.size == 0:
@@ -135,7 +135,9 @@ def build_requests(
             s, w = _samples(spec.outcome, outcome, labels, codes, arrays, sub, spec.attribute, f"label={klass}")  # type: ignore[arg-type]
             classes.append(s)
             shares.append(w)
-        requests.append(CertificateRequest(constraint=constraint, classes=tuple(classes), shares=tuple(shares)))
+            class_labels.append(f"label={klass}")
+        requests.append(CertificateRequest(constraint=constraint, classes=tuple(classes), shares=tuple(shares),
+                                           class_labels=tuple(class_labels)))
     return requests
 
 
