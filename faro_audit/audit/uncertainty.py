@@ -11,7 +11,13 @@ import numpy as np
 
 from faro_audit.metrics.groups import GroupCodes
 from faro_audit.metrics.parity import gap_from_means
-from faro_audit.stats.bootstrap import bootstrap_group_means
+from faro_audit.stats.bootstrap import (
+    BootstrapGroupMeans,
+    bootstrap_eo_gap,
+    bootstrap_gap,
+    bootstrap_group_means,
+    percentile_interval,
+)
 
 LEVEL = 0.95
 
@@ -29,13 +35,14 @@ class BootResult:
     shares: np.ndarray
     estimate: np.ndarray
     replicates: np.ndarray
+    raw: BootstrapGroupMeans | None = None
 
     def _pct(self, reps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if reps.shape[0] == 0:
             nan = np.full(reps.shape[1:], np.nan)
             return nan, nan
-        a = (1 - LEVEL) / 2
-        return np.nanquantile(reps, a, axis=0), np.nanquantile(reps, 1 - a, axis=0)
+        lo, hi = percentile_interval(reps, level=LEVEL)
+        return np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
 
     def group_estimates(self, col: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lo, hi = self._pct(self.replicates[:, :, col])
@@ -67,30 +74,20 @@ def bootstrap_means(
                                 n_boot=n_boot, random_state=seed)
     est = np.asarray(res.estimate, dtype=float).reshape(len(labels), -1)
     reps = np.asarray(res.replicates, dtype=float).reshape(n_boot, len(labels), -1)
-    return BootResult(np.asarray(labels), counts, shares, est, reps)
-
-
-def _gap(means: np.ndarray, shares: np.ndarray, method: str) -> np.ndarray:
-    """Gap of group means along the last axis (vectorised over leading axes)."""
-    if method == "between_groups":
-        return np.nanmax(means, axis=-1) - np.nanmin(means, axis=-1)
-    pooled = np.nansum(means * shares, axis=-1, keepdims=True) / shares.sum()
-    return np.nanmax(np.abs(means - pooled), axis=-1)
+    return BootResult(np.asarray(labels), counts, shares, est, reps, res)
 
 
 def gap_interval(boots: Mapping[Any, BootResult], *, col: int, method: str) -> tuple[float, float, float]:
     """DP gap (one entry) or EO gap (max over label classes) with a percentile interval."""
-    parts, reps = [], []
-    for b in boots.values():
-        present = b.counts > 0
-        parts.append(float(gap_from_means(b.estimate[present, col], weight_sum=b.shares[present], method=method)))
-        if b.replicates.shape[0]:
-            reps.append(_gap(b.replicates[:, present, col], b.shares[present], method))
-    if not parts:
+    if not boots:
         return float("nan"), float("nan"), float("nan")
-    est = max(parts)
-    if not reps:
+    if any(b.raw is None for b in boots.values()):  # no bootstrap: point estimate only
+        est = max(float(gap_from_means(b.estimate[:, col], weight_sum=b.shares, method=method))
+                  for b in boots.values())
         return est, float("nan"), float("nan")
-    r = np.max(np.stack(reps, axis=0), axis=0)
-    a = (1 - LEVEL) / 2
-    return est, float(np.quantile(r, a)), float(np.quantile(r, 1 - a))
+    if len(boots) == 1:
+        (b,) = boots.values()
+        gap = bootstrap_gap(b.raw.outcome(col), method=method, level=LEVEL)
+    else:
+        gap = bootstrap_eo_gap({k: b.raw.outcome(col) for k, b in boots.items()}, method=method, level=LEVEL)
+    return float(gap.estimate), float(gap.lower), float(gap.upper)

@@ -1,0 +1,263 @@
+"""Each group against the rest, with Holm correction across groups and metrics (SPEC §4).
+
+Rows sharing a prompt are not independent, so the unit of every test is the *cluster* (a
+(group, cluster) unit, as in :mod:`faro_audit.stats.bootstrap`; each row when ``clusters`` is
+None). With cluster sums S_c = Σ w_i y_i and weights W_c = Σ w_i, the cluster mean is
+ȳ_c = S_c / W_c and the compared quantity is the cluster-weighted mean of cluster means
+
+    m_a = Σ_{c∈a} W_c ȳ_c / Σ_{c∈a} W_c = Σ_{c∈a} S_c / Σ_{c∈a} W_c,
+
+i.e. exactly the group mean of the metrics (SPEC §3); m_rest is the same over all other groups.
+
+* ``welch``: Welch's unequal-variance t-test (Welch 1947) of m_a − m_rest on the cluster means,
+  with the cluster-robust (linearisation) variance of a weighted mean,
+  v_a = n_a/(n_a − 1) · Σ_c p_c² (ȳ_c − m_a)², p_c = W_c / Σ W_c, n_a clusters (Cochran 1977,
+  *Sampling Techniques*, §6.11). With equal cluster weights p_c = 1/n_a this is s²/n_a, so the
+  test is then exactly ``scipy.stats.ttest_ind(cluster_means_a, cluster_means_rest,
+  equal_var=False)``; in general scipy's ``ttest_ind_from_stats`` gets std = sqrt(n_a v_a) and
+  computes t and the Welch–Satterthwaite degrees of freedom.
+* ``permutation``: ``scipy.stats.permutation_test`` over the clusters (cluster labels are
+  exchanged between the group and the rest), statistic m_a − m_rest, two-sided; p-values
+  (count + 1)/(n_permutations + 1) (Phipson & Smyth 2010), exact when all partitions fit.
+  Cost O(n_permutations · clusters) per group.
+
+Clusters of zero total weight carry no information and take no part in a test. A group (or a
+rest) with fewer than two clusters gets p = NaN with a ``reason`` and is kept, never dropped.
+Holm's step-down correction (Holm 1979) is statsmodels' ``multipletests(method="holm")``; the
+tests with a NaN p-value are left out of the family (p_adjusted NaN, reject False).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.stats
+
+from faro_audit.errors import FaroUsageError
+from faro_audit.stats.bootstrap import _seed, cluster_totals
+
+__all__ = ["GroupTest", "adjust_family", "group_vs_rest_tests", "holm_adjust"]
+
+METHODS = ("welch", "permutation")
+_BATCH_CELLS = 1 << 22  # permutations × clusters per batch of scipy's permutation_test
+_RNG_KEYWORD = "rng" if "rng" in inspect.signature(scipy.stats.permutation_test).parameters \
+    else "random_state"  # scipy >= 1.15 names it rng
+
+
+@dataclass(frozen=True)
+class GroupTest:
+    """One group-versus-rest test.
+
+    Attributes
+    ----------
+    group : label
+    n, n_clusters : int
+        Rows and clusters of the group.
+    mean_group, mean_rest, difference : float
+        m_a, m_rest and m_a − m_rest (module notes).
+    statistic : float
+        Welch's t, or m_a − m_rest for the permutation test.
+    p_value, p_adjusted : float
+        Two-sided p-value and its Holm adjustment over the family (NaN: see ``reason``).
+    reject : bool
+        ``p_adjusted <= alpha``.
+    method : str
+    metric, attribute : str or None
+        Labels of the test, used to name it across a family of metrics.
+    reason : str or None
+        Why the p-value is NaN, if it is.
+    """
+
+    group: Hashable
+    n: int
+    n_clusters: int
+    mean_group: float
+    mean_rest: float
+    difference: float
+    statistic: float
+    p_value: float
+    p_adjusted: float
+    reject: bool
+    method: str
+    metric: str | None = None
+    attribute: str | None = None
+    reason: str | None = None
+
+
+def holm_adjust(p_values: object, *, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Holm-adjusted p-values and rejections (statsmodels ``multipletests``, ``"holm"``).
+
+    NaN p-values are left out of the family: their adjusted value is NaN and they are not
+    rejected.
+
+    Returns
+    -------
+    (p_adjusted, reject) : ndarray of float, ndarray of bool
+    """
+    from statsmodels.stats.multitest import multipletests  # imports pandas: keep it lazy
+
+    if not 0.0 < float(alpha) < 1.0:
+        raise FaroUsageError(f"alpha: expected a number in (0, 1), got {alpha!r}")
+    p = np.asarray(p_values, dtype=np.float64).reshape(-1)
+    ok = np.isfinite(p)
+    if ((p[ok] < 0) | (p[ok] > 1)).any():
+        raise FaroUsageError("p_values: expected values in [0, 1] (or NaN)")
+    adjusted = np.full(p.shape, np.nan)
+    reject = np.zeros(p.shape, dtype=bool)
+    if ok.any():
+        rej, adj, _, _ = multipletests(p[ok], alpha=alpha, method="holm")
+        adjusted[ok], reject[ok] = adj, rej
+    return adjusted, reject
+
+
+def adjust_family(tests: Sequence[object], *, alpha: float = 0.05) -> tuple[GroupTest, ...]:
+    """Holm correction over a whole family of tests (several groups, metrics, attributes).
+
+    Parameters
+    ----------
+    tests : sequence of GroupTest, or of (metric, attribute, GroupTest) triples
+        A triple labels its test with ``metric`` and ``attribute``.
+
+    Returns
+    -------
+    tuple of GroupTest
+        In input order, with ``p_adjusted`` and ``reject`` recomputed over the family.
+    """
+    flat: list[GroupTest] = []
+    for item in tests:
+        if isinstance(item, GroupTest):
+            flat.append(item)
+        elif isinstance(item, tuple) and len(item) == 3 and isinstance(item[2], GroupTest):
+            flat.append(replace(item[2], metric=item[0], attribute=item[1]))
+        else:
+            raise FaroUsageError(
+                f"tests: expected GroupTest or (metric, attribute, GroupTest), got {item!r:.80}"
+            )
+    adjusted, reject = holm_adjust([t.p_value for t in flat], alpha=alpha)
+    return tuple(
+        replace(t, p_adjusted=float(a), reject=bool(r)) for t, a, r in zip(flat, adjusted, reject)
+    )
+
+
+def _welch(ybar: np.ndarray, w: np.ndarray, inside: np.ndarray) -> tuple[float, float]:
+    """Welch t and p of the weighted mean of ``ybar`` inside vs outside (module notes)."""
+    stats: list[float] = []
+    for sel in (inside, ~inside):
+        p = w[sel] / w[sel].sum()
+        k = int(sel.sum())
+        mean = float(p @ ybar[sel])
+        var = k / (k - 1) * float(p**2 @ (ybar[sel] - mean) ** 2)
+        flat = np.ptp(ybar[sel]) <= 1e-12 * np.abs(ybar[sel]).max()  # S_c/W_c rounds
+        stats += [mean, 0.0 if flat else math.sqrt(k * var), k]
+    if stats[1] == 0.0 and stats[4] == 0.0:  # no variance at all: t is 0/0 or ±inf
+        return math.nan, math.nan
+    res = scipy.stats.ttest_ind_from_stats(*stats, equal_var=False)
+    return float(res.statistic), float(res.pvalue)
+
+
+def _permutation(
+    s: np.ndarray, w: np.ndarray, inside: np.ndarray, n_permutations: int,
+    rng: np.random.Generator,
+) -> tuple[float, float]:
+    def diff(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
+        a, b = a.astype(np.intp), b.astype(np.intp)
+        return s[a].sum(axis) / w[a].sum(axis) - s[b].sum(axis) / w[b].sum(axis)
+
+    units = np.arange(s.shape[0])
+    res = scipy.stats.permutation_test(
+        (units[inside], units[~inside]), diff, permutation_type="independent",
+        vectorized=True, n_resamples=n_permutations, alternative="two-sided",
+        batch=max(1, _BATCH_CELLS // s.shape[0]), **{_RNG_KEYWORD: rng},
+    )
+    return float(res.statistic), float(res.pvalue)
+
+
+def group_vs_rest_tests(
+    y: object,
+    *,
+    sensitive_features: object,
+    clusters: object = None,
+    sample_weight: object = None,
+    method: str = "welch",
+    n_permutations: int = 9999,
+    random_state: int | np.random.SeedSequence | None = 0,
+    alpha: float | None = 0.05,
+    metric: str | None = None,
+    attribute: str | None = None,
+) -> tuple[GroupTest, ...]:
+    """Test each group's mean against the mean of all other groups, on clusters.
+
+    Parameters
+    ----------
+    y : array-like, shape (n,)
+        Outcome per row.
+    sensitive_features : array-like, shape (n,), or GroupCodes
+    clusters : array-like, shape (n,), optional
+        Cluster (prompt, twin set) per row; None: rows are independent.
+    sample_weight : array-like, shape (n,), optional
+    method : {"welch", "permutation"}
+        See the module notes.
+    n_permutations : int
+        Permutations per group (``method="permutation"``).
+    random_state : int, SeedSequence or None
+        Seed of the permutations (one stream per group).
+    alpha : float or None
+        Level of the Holm-adjusted decisions within this call; use :func:`adjust_family` to
+        adjust across metrics. None skips the adjustment here (``p_adjusted`` NaN, ``reject``
+        False), for results that go to :func:`adjust_family` anyway: statsmodels' Holm runs
+        ``gc.collect()`` on every call, which costs 0.1–1 s in a large process.
+    metric, attribute : str, optional
+        Labels copied into every result.
+
+    Returns
+    -------
+    tuple of GroupTest
+        One per group, in label order; Holm-adjusted over these groups (unless alpha is None).
+    """
+    if method not in METHODS:
+        raise FaroUsageError(f"method: expected one of {METHODS}, got {method!r}")
+    if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) \
+            or n_permutations < 1:
+        raise FaroUsageError(f"n_permutations: expected a positive integer, got {n_permutations!r}")
+    if np.ndim(y) != 1:
+        raise FaroUsageError(f"y: expected one outcome per row (shape (n,)), got {np.shape(y)}")
+    tot = cluster_totals(
+        y, sensitive_features=sensitive_features, clusters=clusters, sample_weight=sample_weight
+    )
+    s, w = tot.sums[:, 0], tot.weights[:, 0]
+    unit_group = np.repeat(np.arange(len(tot.labels)), tot.n_clusters)
+    used = w > 0
+    s, w, unit_group = s[used], w[used], unit_group[used]
+    ybar = s / w
+    seeds = _seed(random_state).spawn(len(tot.labels))
+    out: list[GroupTest] = []
+    for k, label in enumerate(tot.labels):
+        inside = unit_group == k
+        n_in, n_out = int(inside.sum()), int((~inside).sum())
+        m_in = float(s[inside].sum() / w[inside].sum()) if n_in else math.nan
+        m_out = float(s[~inside].sum() / w[~inside].sum()) if n_out else math.nan
+        stat = p = math.nan
+        reason = None
+        if n_in < 2 or n_out < 2:
+            side, count = ("group", n_in) if n_in < 2 else ("rest of the data", n_out)
+            reason = (f"the {side} has {count} cluster(s) with weight; a test needs at least 2 "
+                      "on each side")
+        elif method == "welch":
+            stat, p = _welch(ybar, w, inside)
+            if math.isnan(p):
+                reason = ("no variation within the group or within the rest (both "
+                          "constant): Welch's t is undefined; use method='permutation'")
+        else:
+            rng = np.random.Generator(np.random.PCG64(seeds[k]))
+            stat, p = _permutation(s, w, inside, int(n_permutations), rng)
+        out.append(GroupTest(
+            group=label, n=int(tot.n_rows[k]), n_clusters=n_in, mean_group=m_in,
+            mean_rest=m_out, difference=m_in - m_out, statistic=stat, p_value=p,
+            p_adjusted=math.nan, reject=False, method=method, metric=metric,
+            attribute=attribute, reason=reason,
+        ))
+    return tuple(out) if alpha is None else adjust_family(out, alpha=alpha)
