@@ -2,7 +2,9 @@
 
 Every metric in :mod:`faro_audit.metrics` reduces rows to groups with one factorisation
 (:func:`numpy.unique` with ``return_inverse=True``) followed by :func:`numpy.bincount`, so the
-cost is O(n log n) in the number of rows and there is no Python loop over rows. Callers that
+cost is O(n log n) in the number of rows and there is no Python loop over rows. String labels
+(``<U…``, ``S…`` and object arrays) are factorised by hashing instead, with the same sorted
+labels and codes and several times faster than sorting the strings. Callers that
 compute several metrics on the same rows should factorise once with :func:`encode_groups` and
 pass the resulting :class:`GroupCodes` wherever ``sensitive_features`` is accepted.
 
@@ -104,6 +106,20 @@ def _sorted_labels(values: list[Any]) -> list[int]:
         return sorted(range(len(values)), key=lambda k: (type(values[k]).__name__, str(values[k])))
 
 
+def _factorise_strings(arr: np.ndarray) -> GroupCodes:
+    """Factorise a 1-D fixed-width string array (``<U…``/``S…``) exactly as :func:`numpy.unique`.
+
+    The distinct labels are found by hashing (``set`` of the Python strings) and sorted in
+    Python, whose order on ``str`` (``bytes``) is code-point (byte) order, the order
+    :func:`numpy.unique` uses; codes are then ``np.searchsorted(labels, arr)``, O(n log K) for
+    K labels. Same labels (same dtype) and codes as ``np.unique(arr, return_inverse=True)``,
+    several times faster than its O(n log n) string sort.
+    """
+    labels = np.array(sorted(set(arr.tolist())), dtype=arr.dtype)
+    codes = np.searchsorted(labels, arr)
+    return GroupCodes(codes=np.asarray(codes, dtype=np.intp).reshape(-1), labels=labels)
+
+
 def _factorise(arr: np.ndarray, name: str) -> GroupCodes:
     """Factorise a 1-D array; missing labels (None/NaN/NA) are an input error."""
     if arr.dtype.kind != "O":
@@ -114,6 +130,8 @@ def _factorise(arr: np.ndarray, name: str) -> GroupCodes:
                     f"{name} has missing group values in {_rows_text(missing)}; fill them or "
                     "drop those rows explicitly before the audit"
                 )
+        if arr.dtype.kind in "US":
+            return _factorise_strings(arr)
         labels, codes = np.unique(arr, return_inverse=True)
         return GroupCodes(codes=np.asarray(codes, dtype=np.intp).reshape(-1), labels=labels)
     # Object arrays: hashing is several times faster than sorting Python objects, and the

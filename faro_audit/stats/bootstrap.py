@@ -27,21 +27,43 @@ Computation (no Python loop over resamples; every method is an exact nonparametr
 Replicates in which a group has zero total weight for an outcome (possible only with per-outcome
 weights, e.g. class-conditional means) are undefined (NaN); :func:`percentile_interval` leaves
 them out and :attr:`BootstrapGroupMeans.n_undefined` counts them.
+
+Layout: this module holds the entry points and their result types; the input checks, the
+reduction to clusters (:func:`cluster_totals`) and the engine are in
+:mod:`faro_audit.stats._resample`, the percentile intervals and gaps (:func:`bootstrap_gap`,
+:func:`bootstrap_eo_gap`, :func:`percentile_interval`) in :mod:`faro_audit.stats.bootstrap_gaps`;
+their public names are re-exported here.
 """
 
 from __future__ import annotations
 
-import math
-import os
-import warnings
-from collections.abc import Callable, Hashable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from faro_audit.errors import FaroInputError, FaroUsageError
-from faro_audit.metrics.groups import encode_groups
+from faro_audit.stats._resample import (
+    ClusterTotals,
+    _check_boot,
+    _encode,
+    _group_tasks,
+    _groups,
+    _outcomes,
+    _ro,
+    _run,
+    _seed,
+    _units,
+    _weights,
+    cluster_totals,
+)
+from faro_audit.stats.bootstrap_gaps import (
+    GAP_METHODS,  # noqa: F401  (re-exported: was defined here)
+    BootstrapGap,
+    bootstrap_eo_gap,
+    bootstrap_gap,
+    percentile_interval,
+)
 
 __all__ = [
     "BootstrapGap",
@@ -57,10 +79,11 @@ __all__ = [
     "percentile_interval",
 ]
 
+# Engine tuning, read at call time by bootstrap_group_means and passed to the engine
+# (faro_audit.stats._resample), so they can be changed here (tests do).
 _CHUNK_DRAWS = 1 << 19  # cluster draws per chunk in the many-atoms path (4 MiB of int64)
 _ATOM_RATIO = 8  # use the multinomial path when atoms <= clusters / _ATOM_RATIO
 _PARALLEL_MIN_DRAWS = 1 << 22  # below this many draws in total, stay on one thread
-GAP_METHODS = ("between_groups", "to_overall")
 
 
 # ----------------------------------------------------------------------------- results
@@ -124,21 +147,6 @@ class BootstrapGroupMeans:
 
 
 @dataclass(frozen=True, eq=False)
-class BootstrapGap:
-    """A gap, its percentile interval and its replicates; unpacks as (estimate, lo, hi, reps)."""
-
-    estimate: float
-    lower: float
-    upper: float
-    replicates: np.ndarray = field(repr=False)
-    level: float
-    method: str
-
-    def __iter__(self) -> Iterator[float | np.ndarray]:
-        return iter((self.estimate, self.lower, self.upper, self.replicates))
-
-
-@dataclass(frozen=True, eq=False)
 class BootstrapGroupStatistic:
     """Per-group value of an arbitrary statistic and its clustered bootstrap replicates."""
 
@@ -152,287 +160,6 @@ class BootstrapGroupStatistic:
         """Percentile interval per group (see :func:`percentile_interval`)."""
         lo, hi = percentile_interval(self.replicates, level=level)
         return np.asarray(lo), np.asarray(hi)
-
-
-# ----------------------------------------------------------------------------- validation
-
-
-def _ro(a: np.ndarray) -> np.ndarray:
-    a = np.asarray(a)
-    a.flags.writeable = False
-    return a
-
-
-def _is_missing(x: object) -> bool:
-    return x is None or (isinstance(x, (float, np.floating)) and math.isnan(x))
-
-
-def _encode(values: object, name: str, n: int) -> tuple[tuple[Hashable, ...], np.ndarray]:
-    """Sorted labels and integer codes of a 1-D label array; missing values are an error."""
-    arr = np.asarray(values)
-    if arr.ndim != 1 or arr.shape[0] != n:
-        raise FaroInputError(f"{name}: expected a 1-D array of {n} labels, got shape {arr.shape}")
-    if arr.dtype.kind == "f":
-        bad = np.flatnonzero(np.isnan(arr))
-    elif arr.dtype.kind == "O":
-        bad = np.flatnonzero([_is_missing(x) for x in arr])
-    else:
-        bad = np.empty(0, dtype=np.intp)
-    if bad.size:
-        raise FaroInputError(
-            f"{name}: {bad.size} missing value(s), first at row {int(bad[0])}; "
-            "fill them or drop those rows explicitly"
-        )
-    if arr.dtype.kind in "biuf":
-        labels, codes = np.unique(arr, return_inverse=True)
-        return tuple(labels.tolist()), codes.reshape(-1).astype(np.intp)
-    items = arr.tolist()  # strings/objects: hashing beats np.unique's string sort
-    try:
-        uniq = sorted(set(items))
-    except TypeError as err:
-        raise FaroInputError(
-            f"{name}: labels of mixed types cannot be ordered ({err}); convert them to str"
-        ) from None
-    lookup = {x: i for i, x in enumerate(uniq)}
-    return tuple(uniq), np.fromiter(map(lookup.__getitem__, items), dtype=np.intp, count=n)
-
-
-def _outcomes(y: object, name: str = "y") -> np.ndarray:
-    arr = np.asarray(y, dtype=np.float64)
-    if arr.ndim not in (1, 2) or arr.shape[0] == 0:
-        raise FaroInputError(f"{name}: expected shape (n,) or (n, M) with n >= 1, got {arr.shape}")
-    bad = np.flatnonzero(~np.isfinite(arr.reshape(arr.shape[0], -1)).all(axis=1))
-    if bad.size:
-        raise FaroInputError(
-            f"{name}: {bad.size} row(s) with NaN or infinite values, first at row {int(bad[0])}; "
-            "remove or fill them"
-        )
-    return arr
-
-
-def _weights(sample_weight: object, n: int, m: int) -> np.ndarray:
-    """Weights as (n, 1) or (n, M); non-negative and finite."""
-    if sample_weight is None:
-        return np.ones((n, 1))
-    w = np.asarray(sample_weight, dtype=np.float64)
-    if w.ndim == 1:
-        w = w[:, None]
-    if w.ndim != 2 or w.shape[0] != n or w.shape[1] not in (1, m):
-        raise FaroInputError(
-            f"sample_weight: expected shape ({n},) or ({n}, {m}), got {np.shape(sample_weight)}"
-        )
-    bad = np.flatnonzero(~(np.isfinite(w) & (w >= 0)).all(axis=1))
-    if bad.size:
-        raise FaroInputError(
-            f"sample_weight: {bad.size} row(s) negative, NaN or infinite, first at row "
-            f"{int(bad[0])}; weights must be finite and >= 0"
-        )
-    return w
-
-
-def _check_boot(n_boot: object, level: float | None = None) -> int:
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise FaroUsageError(f"n_boot: expected a positive integer, got {n_boot!r}")
-    if level is not None:
-        _check_level(level)
-    return int(n_boot)
-
-
-def _check_level(level: float) -> None:
-    if not (isinstance(level, (float, int, np.floating)) and 0.0 < float(level) < 1.0):
-        raise FaroUsageError(f"level: expected a number in (0, 1), got {level!r}")
-
-
-def _seed(random_state: object) -> np.random.SeedSequence:
-    if isinstance(random_state, np.random.SeedSequence):
-        return random_state
-    if random_state is None or (
-        isinstance(random_state, (int, np.integer))
-        and not isinstance(random_state, bool)
-        and random_state >= 0
-    ):
-        return np.random.SeedSequence(None if random_state is None else int(random_state))
-    raise FaroUsageError(
-        f"random_state: expected a non-negative int, a numpy SeedSequence or None, "
-        f"got {random_state!r}"
-    )
-
-
-def _groups(sensitive_features: object, n: int) -> tuple[tuple[Hashable, ...], np.ndarray]:
-    enc = encode_groups(sensitive_features, n_rows=n)  # also takes GroupCodes, 2-D columns
-    return tuple(np.asarray(enc.labels).tolist()), np.asarray(enc.codes, dtype=np.intp)
-
-
-def _units(g: np.ndarray, clusters: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row order (by unit), unit id of each ordered row, and the group of each unit.
-
-    A unit is a (group, cluster) pair; units are numbered in group order.
-    """
-    n = g.shape[0]
-    if clusters is None:
-        order = np.argsort(g, kind="stable")
-        return order, np.arange(n, dtype=np.intp), g[order]
-    _, c = _encode(clusters, "clusters", n)
-    radix = int(c.max()) + 1
-    uniq, inv = np.unique(g.astype(np.int64) * radix + c, return_inverse=True)
-    inv = inv.reshape(-1)
-    order = np.argsort(inv, kind="stable")
-    return order, inv[order], (uniq // radix).astype(np.intp)
-
-
-@dataclass(frozen=True, eq=False)
-class ClusterTotals:
-    """Rows reduced to units, the (group, cluster) pairs, numbered in group order.
-
-    Attributes
-    ----------
-    labels : tuple
-        Group labels (sorted).
-    sums : ndarray, shape (U, M)
-        S_c = Σ_{i∈c} w_i y_i per unit and outcome.
-    weights : ndarray, shape (U, 1) or (U, M)
-        W_c = Σ_{i∈c} w_i (one column unless the weights are per outcome).
-    bounds : ndarray, shape (K + 1,)
-        Units of group k are ``bounds[k]:bounds[k + 1]``.
-    n_rows : ndarray, shape (K,)
-        Rows per group.
-    """
-
-    labels: tuple[Hashable, ...]
-    sums: np.ndarray = field(repr=False)
-    weights: np.ndarray = field(repr=False)
-    bounds: np.ndarray = field(repr=False)
-    n_rows: np.ndarray = field(repr=False)
-
-    @property
-    def n_clusters(self) -> np.ndarray:
-        """Clusters (units) per group."""
-        return np.diff(self.bounds)
-
-
-def cluster_totals(
-    y: object,
-    *,
-    sensitive_features: object,
-    clusters: object = None,
-    sample_weight: object = None,
-) -> ClusterTotals:
-    """Cluster weighted sums S_c and weights W_c per (group, cluster) unit.
-
-    A cluster spanning several groups becomes one unit per group; ``clusters=None`` makes every
-    row its own unit. ``y`` is (n,) or (n, M); ``sample_weight`` is (n,) or (n, M).
-    """
-    yy = _outcomes(y)
-    n = yy.shape[0]
-    y2 = yy.reshape(n, -1)
-    w = _weights(sample_weight, n, y2.shape[1])
-    labels, g = _groups(sensitive_features, n)
-    order, unit, unit_group = _units(g, clusters)
-    n_units = unit_group.shape[0]
-    ws = w[order]
-    rows = np.concatenate([y2[order] * ws, ws], axis=1)
-    if unit.shape[0] == n_units:  # every row its own unit, rows already in unit order
-        sums = rows
-    else:
-        sums = np.stack(
-            [np.bincount(unit, weights=rows[:, j], minlength=n_units) for j in range(rows.shape[1])],
-            axis=1,
-        )
-    m = y2.shape[1]
-    return ClusterTotals(
-        labels, _ro(sums[:, :m]), _ro(sums[:, m:]),
-        _ro(np.searchsorted(unit_group, np.arange(len(labels) + 1))),
-        _ro(np.bincount(g, minlength=len(labels))),
-    )
-
-
-# ----------------------------------------------------------------------------- engine
-
-
-def _atoms(sw: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Distinct rows of ``sw`` and their counts, or None when there are too many to pay off."""
-    n_units = sw.shape[0]
-    limit = n_units // _ATOM_RATIO
-    if limit < 2:
-        return None
-    key = np.zeros(n_units, dtype=np.int64)
-    radix = 1
-    for j in range(sw.shape[1]):
-        values, code = np.unique(sw[:, j], return_inverse=True)
-        if values.size > limit or radix * values.size >= 1 << 62:
-            return None
-        key += code.reshape(-1) * radix
-        radix *= values.size
-    _, first, freq = np.unique(key, return_index=True, return_counts=True)
-    if first.size > limit:
-        return None
-    return sw[first], freq
-
-
-def _chunk_sums(
-    cols: np.ndarray, n_units: int, n_rep: int, seed: np.random.SeedSequence
-) -> np.ndarray:
-    """Σ over n_units uniform draws with replacement of each row of ``cols`` (J, n_units).
-
-    Returns shape (n_rep, J). Few columns: gather and sum; more: bincount, then BLAS.
-    """
-    rng = np.random.Generator(np.random.PCG64(seed))
-    idx = rng.integers(0, n_units, size=(n_rep, n_units), dtype=np.int64)
-    if cols.shape[0] <= 2:
-        buf = np.empty((n_rep, n_units))
-        out = np.empty((n_rep, cols.shape[0]))
-        for j in range(cols.shape[0]):
-            np.take(cols[j], idx, out=buf)
-            out[:, j] = buf.sum(axis=1)
-        return out
-    idx += (np.arange(n_rep, dtype=np.int64) * n_units)[:, None]
-    counts = np.bincount(idx.ravel(), minlength=n_rep * n_units).reshape(n_rep, n_units)
-    return counts.astype(np.float64) @ cols.T
-
-
-def _group_tasks(
-    sw: np.ndarray, n_boot: int, seed: np.random.SeedSequence, out: np.ndarray
-) -> list[Callable[[], None]]:
-    """Work items that fill ``out`` (n_boot, J) with replicate sums of one group."""
-    n_units = sw.shape[0]
-    atoms = _atoms(sw)
-    if atoms is not None:
-
-        def multinomial() -> None:
-            rng = np.random.Generator(np.random.PCG64(seed))
-            counts = rng.multinomial(n_units, atoms[1] / n_units, size=n_boot)
-            out[:] = counts.astype(np.float64) @ atoms[0]
-
-        return [multinomial]
-    const = (sw == sw[:1]).all(axis=0)  # e.g. unit weights: the sum is n_units * value
-    out[:, const] = n_units * sw[0, const]
-    vary = np.flatnonzero(~const)
-    cols = np.ascontiguousarray(sw[:, vary].T)
-    per = max(1, min(n_boot, _CHUNK_DRAWS // n_units))
-    starts = range(0, n_boot, per)
-    seeds = seed.spawn(len(starts))
-
-    def make(lo: int, s: np.random.SeedSequence) -> Callable[[], None]:
-        def task() -> None:
-            hi = min(lo + per, n_boot)
-            out[lo:hi, vary] = _chunk_sums(cols, n_units, hi - lo, s)
-
-        return task
-
-    return [make(lo, s) for lo, s in zip(starts, seeds)]
-
-
-def _run(tasks: list[Callable[[], None]], n_jobs: int | None, draws: int) -> None:
-    workers = (os.cpu_count() or 1) if n_jobs is None else int(n_jobs)
-    if workers < 1:
-        raise FaroUsageError(f"n_jobs: expected a positive integer or None, got {n_jobs!r}")
-    if workers == 1 or len(tasks) == 1 or draws < _PARALLEL_MIN_DRAWS:
-        for task in tasks:
-            task()
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for fut in [pool.submit(t) for t in tasks]:
-            fut.result()
 
 
 def bootstrap_group_means(
@@ -493,8 +220,10 @@ def bootstrap_group_means(
     for k in range(n_groups):
         if b[k + 1] > b[k]:
             tasks += _group_tasks(np.ascontiguousarray(sw_all[b[k] : b[k + 1]]), n_boot,
-                                  seeds[k], outs[k])
-    _run(tasks, n_jobs, n_boot * int(tot.n_rows.sum()))
+                                  seeds[k], outs[k], atom_ratio=_ATOM_RATIO,
+                                  chunk_draws=_CHUNK_DRAWS)
+    _run(tasks, n_jobs, n_boot * int(tot.n_rows.sum()),
+         parallel_min_draws=_PARALLEL_MIN_DRAWS)
     for k in range(n_groups):
         rep[:, k] = outs[k]
     s_tot = np.stack([sw_all[b[k] : b[k + 1], :m].sum(axis=0) for k in range(n_groups)])
@@ -509,156 +238,6 @@ def bootstrap_group_means(
         tot.labels, _ro(est), _ro(reps), _ro(np.array(w_tot)), _ro(np.array(w_rep)),
         tot.n_rows, _ro(tot.n_clusters),
     )
-
-
-# ----------------------------------------------------------------------------- intervals, gaps
-
-
-def percentile_interval(
-    replicates: object, *, level: float = 0.95
-) -> tuple[float | np.ndarray, float | np.ndarray]:
-    """Percentile bootstrap interval along axis 0.
-
-    [q_{(1-level)/2}, q_{(1+level)/2}] of the replicates, quantiles by ``np.percentile``'s
-    default linear interpolation (Hyndman & Fan 1996, type 7). NaN replicates (undefined, see
-    module notes) are left out; an all-NaN column gives NaN.
-
-    Parameters
-    ----------
-    replicates : array-like, shape (B,) or (B, ...)
-    level : float
-        Coverage, in (0, 1).
-
-    Returns
-    -------
-    (lower, upper)
-        Floats for 1-D input, else arrays of shape ``replicates.shape[1:]``.
-    """
-    _check_level(level)
-    reps = np.asarray(replicates, dtype=np.float64)
-    if reps.ndim == 0 or reps.shape[0] == 0:
-        raise FaroInputError(f"replicates: expected at least one replicate, got shape {reps.shape}")
-    q = [50.0 * (1.0 - level), 50.0 * (1.0 + level)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN on purpose
-        lo, hi = np.nanpercentile(reps, q, axis=0)
-    if reps.ndim == 1:
-        return float(lo), float(hi)
-    return lo, hi
-
-
-def _shares(shares: object, labels: tuple[Hashable, ...]) -> np.ndarray:
-    if isinstance(shares, Mapping):
-        missing = [a for a in labels if a not in shares]
-        if missing:
-            raise FaroUsageError(f"shares: no share for group {missing[0]!r}; give every group one")
-        arr = np.array([float(shares[a]) for a in labels])
-    else:
-        arr = np.asarray(shares, dtype=np.float64).reshape(-1)
-        if arr.shape[0] != len(labels):
-            raise FaroUsageError(
-                f"shares: expected {len(labels)} values (one per group, in labels order), "
-                f"got {arr.shape[0]}"
-            )
-    if not (np.isfinite(arr).all() and (arr >= 0).all() and abs(arr.sum() - 1.0) < 1e-9):
-        raise FaroUsageError(f"shares: expected non-negative values summing to 1, got {arr}")
-    return arr
-
-
-def _gap(means: np.ndarray, pool: np.ndarray | None, method: str) -> np.ndarray:
-    """Gap over the group axis (axis 1 of (B, K, ...) arrays)."""
-    if method == "between_groups":
-        return means.max(axis=1) - means.min(axis=1)
-    return np.abs(means - np.expand_dims(pool, 1)).max(axis=1)
-
-
-def bootstrap_gap(
-    boot: BootstrapGroupMeans,
-    *,
-    method: str = "between_groups",
-    shares: object = None,
-    level: float = 0.95,
-) -> BootstrapGap:
-    """Gap between group means with a percentile interval from the same draws.
-
-    ``between_groups``: Δ = max_a m_a − min_a m_a. ``to_overall`` (Faro's anchored gap):
-    Δ = max_a |m_a − m_pool| with m_pool = Σ_a W_a m_a / Σ_a W_a, the pooled weighted mean
-    (recomputed in each replicate from the drawn weights), or m_pool = Σ_a s_a m_a with the
-    given ``shares`` s (SPEC §3, §5.3). Computed on the (B, K) replicate matrix. Groups without
-    weight are absent; with fewer than two groups present the gap is 0 (as in ``dp_gap``).
-    A gap is a maximum, so when the groups are close its replicates sit above the estimate and
-    the percentile interval may not contain it: the interval describes sampling variability;
-    certification uses the bounds of SPEC §5, not this.
-
-    Parameters
-    ----------
-    boot : BootstrapGroupMeans
-        A single-outcome result (use ``boot.outcome(j)`` for multi-outcome results).
-    method : {"between_groups", "to_overall"}
-    shares : array-like (K,) in ``boot.labels`` order, or mapping label → share, optional
-    level : float
-
-    Returns
-    -------
-    BootstrapGap
-        Unpacks as ``(estimate, lower, upper, replicates)``.
-    """
-    if method not in GAP_METHODS:
-        raise FaroUsageError(f"method: expected one of {GAP_METHODS}, got {method!r}")
-    _check_level(level)
-    if boot.estimate.ndim != 1:
-        raise FaroUsageError(
-            "boot: has several outcome columns; pick one with boot.outcome(j) before the gap"
-        )
-    present = boot.weight_total > 0  # labels without rows are absent, as in dp_gap
-    if present.sum() < 2:  # nothing to compare: the gap is 0, as in faro_audit.metrics.parity
-        zeros = np.zeros(boot.n_boot)
-        return BootstrapGap(0.0, 0.0, 0.0, _ro(zeros), float(level), method)
-    est, reps = boot.estimate[None, present], boot.replicates[:, present]
-    pool_est = pool_rep = None
-    if method == "to_overall":
-        if shares is None:
-            w_est, w_rep = boot.weight_total[present], boot.replicate_weights[:, present]
-            pool_est = est @ w_est / w_est.sum()
-            with np.errstate(invalid="ignore", divide="ignore"):
-                pool_rep = np.nansum(w_rep * reps, axis=1) / w_rep.sum(axis=1)
-        else:
-            sh = _shares(shares, boot.labels)[present]
-            pool_est, pool_rep = est @ sh / sh.sum(), reps @ sh / sh.sum()
-    gap_est = float(_gap(est, pool_est, method)[0])
-    gap_rep = _gap(reps, pool_rep, method)
-    lo, hi = percentile_interval(gap_rep, level=level)
-    return BootstrapGap(gap_est, float(lo), float(hi), _ro(gap_rep), float(level), method)
-
-
-def bootstrap_eo_gap(
-    boots: Mapping[Hashable, BootstrapGroupMeans],
-    *,
-    method: str = "between_groups",
-    shares: Mapping[Hashable, object] | None = None,
-    level: float = 0.95,
-) -> BootstrapGap:
-    """Equalized-odds gap: the DP gap within each label class, maximised over classes.
-
-    Δ_EO = max_k Δ_k, per replicate too (SPEC §3). Each class's gap is taken over the groups of
-    its own result; ``shares`` (for ``to_overall``) maps class → shares of that class.
-    ``boots`` typically comes from :func:`bootstrap_class_group_means` (shared cluster draws);
-    results of separate calls (a bootstrap stratified by class as well) are accepted too.
-    """
-    if not boots:
-        raise FaroUsageError("boots: expected at least one class, got an empty mapping")
-    sizes = {b.n_boot for b in boots.values()}
-    if len(sizes) != 1:
-        raise FaroUsageError(f"boots: classes have different n_boot {sorted(sizes)}; use one B")
-    gaps = [
-        bootstrap_gap(b, method=method, shares=None if shares is None else shares.get(k),
-                      level=level)
-        for k, b in boots.items()
-    ]
-    est = float(max(gp.estimate for gp in gaps))
-    reps = np.max(np.stack([gp.replicates for gp in gaps]), axis=0)  # NaN propagates
-    lo, hi = percentile_interval(reps, level=level)
-    return BootstrapGap(est, float(lo), float(hi), _ro(reps), float(level), method)
 
 
 def bootstrap_class_group_means(

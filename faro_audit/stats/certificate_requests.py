@@ -1,0 +1,184 @@
+"""Inputs of :func:`faro_audit.stats.certificates.certify` (SPEC §5).
+
+A :class:`Constraint` is a fairness constraint gap(metric, outcome, attribute, method) ≤ ε; a
+:class:`MeanSample` is the cluster-level data behind one group mean; a
+:class:`CertificateRequest` pairs a constraint with the group means it involves (one class for
+DP, one per label class for EO, one spread sample for CF). All three check their fields on
+construction and raise :class:`~faro_audit.errors.FaroUsageError` or
+:class:`~faro_audit.errors.FaroInputError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+import numpy as np
+
+from faro_audit.errors import FaroInputError, FaroUsageError
+
+__all__ = [
+    "CertificateRequest",
+    "Constraint",
+    "MeanSample",
+]
+
+_METHODS = {"dp": ("between_groups", "to_overall"), "eo": ("between_groups", "to_overall"), "cf": ("mean_spread",)}
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A fairness constraint (SPEC §5): gap(metric, outcome, attribute, method) ≤ ε.
+
+    Attributes
+    ----------
+    metric : {"dp", "eo", "cf"}
+    outcome : {"soft", "hard"}
+    attribute : str
+    method : {"between_groups", "to_overall"} for dp/eo, "mean_spread" for cf
+    epsilon : float in (0, 1]
+    """
+
+    metric: str
+    outcome: str
+    attribute: str
+    method: str
+    epsilon: float
+
+    def __post_init__(self) -> None:
+        if self.metric not in _METHODS:
+            raise FaroUsageError(f"constraint metric {self.metric!r} is unknown; use dp, eo or cf")
+        if self.outcome not in ("soft", "hard"):
+            raise FaroUsageError(f"constraint outcome {self.outcome!r} is unknown; use soft or hard")
+        if self.method not in _METHODS[self.metric]:
+            raise FaroUsageError(
+                f"constraint {self.metric}: method {self.method!r} does not apply; use {' or '.join(_METHODS[self.metric])}"
+            )
+        eps = float(self.epsilon)
+        if not 0.0 < eps <= 1.0:
+            raise FaroUsageError(
+                f"constraint {self.metric}@{self.attribute}: tolerance {eps:g} is outside (0, 1]; gaps of outcomes lie in [0, 1]"
+            )
+        object.__setattr__(self, "epsilon", eps)
+
+
+@dataclass(frozen=True, eq=False)
+class MeanSample:
+    """The data behind one group mean: cluster-level outcomes (clusters already averaged).
+
+    Attributes
+    ----------
+    key : hashable
+        Identity of the mean, e.g. ``("soft", "gender", "label=1", "female")``. Samples with the
+        same key are the same mean: they get one interval, counted once by Bonferroni.
+    group : str
+        Group label shown in reports.
+    values : ndarray of shape (n,)
+        Cluster-level outcomes in [0, 1].
+    sample_weight : ndarray of shape (n,) or None
+        Cluster weights (e.g. summed row weights); None for equal weights.
+    n_rows : int
+        Rows behind the mean (used by the ``min_group_size`` rule and by ``n_required``).
+    """
+
+    key: Hashable
+    group: str
+    values: np.ndarray
+    sample_weight: np.ndarray | None
+    n_rows: int
+
+    def __post_init__(self) -> None:
+        try:
+            hash(self.key)
+        except TypeError:
+            raise FaroUsageError(f"MeanSample key {self.key!r} is not hashable; use a tuple of strings") from None
+        try:
+            values = np.array(self.values, dtype=np.float64, copy=True)
+        except (TypeError, ValueError):
+            raise FaroInputError(f"MeanSample {self.key!r}: values are not numbers; pass outcomes in [0, 1]") from None
+        values.setflags(write=False)
+        object.__setattr__(self, "values", values)
+        if self.sample_weight is not None:
+            try:
+                w = np.array(self.sample_weight, dtype=np.float64, copy=True)
+            except (TypeError, ValueError):
+                raise FaroInputError(f"MeanSample {self.key!r}: sample_weight is not numeric") from None
+            w.setflags(write=False)
+            object.__setattr__(self, "sample_weight", w)
+        n_rows = int(self.n_rows)
+        if n_rows < 0:
+            raise FaroUsageError(f"MeanSample {self.key!r}: n_rows={n_rows} is negative")
+        object.__setattr__(self, "n_rows", n_rows)
+        object.__setattr__(self, "group", str(self.group))
+
+    def same_data(self, other: MeanSample) -> bool:
+        """True when ``other`` carries the same values, weights and row count."""
+        if self.n_rows != other.n_rows or not np.array_equal(self.values, other.values):
+            return False
+        if (self.sample_weight is None) != (other.sample_weight is None):
+            return False
+        return self.sample_weight is None or np.array_equal(self.sample_weight, other.sample_weight)
+
+
+@dataclass(frozen=True, eq=False)
+class CertificateRequest:
+    """One constraint and the group means it involves.
+
+    Attributes
+    ----------
+    constraint : Constraint
+    classes : tuple of tuples of MeanSample
+        DP: one class holding every group; EO: one tuple per label class; CF: one class with a
+        single MeanSample of twin-set spreads.
+    shares : tuple of tuples of float, optional
+        Per class, the group shares w_b (summing to 1) of the pooled mean used by the anchored
+        gap (``to_overall``). When None, shares proportional to ``n_rows`` are used.
+    class_labels : tuple of str, optional
+        Names of the classes (e.g. ``("label=0", "label=1")``), used to label group intervals
+        when there is more than one class; default ``class 1``, ``class 2``, ...
+    """
+
+    constraint: Constraint
+    classes: tuple[tuple[MeanSample, ...], ...]
+    shares: tuple[tuple[float, ...], ...] | None = None
+    class_labels: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        c = self.constraint
+        name = f"{c.metric}@{c.attribute}"
+        classes = tuple(tuple(cls) for cls in self.classes)
+        object.__setattr__(self, "classes", classes)
+        if not classes or any(len(cls) == 0 for cls in classes):
+            raise FaroInputError(f"constraint {name}: no group means to certify (an empty class); check the group column")
+        if c.metric == "cf" and (len(classes) != 1 or len(classes[0]) != 1):
+            raise FaroUsageError(f"constraint {name}: cf takes one class with one MeanSample of twin-set spreads")
+        if c.metric == "dp" and len(classes) != 1:
+            raise FaroUsageError(f"constraint {name}: dp takes one class holding every group, got {len(classes)}")
+        if c.metric != "cf" and max(len(cls) for cls in classes) < 2:
+            raise FaroInputError(
+                f"constraint {name}: only one group ({classes[0][0].group!r}) has rows; a gap needs at least two groups"
+            )
+        for cls in classes:
+            labels = [s.group for s in cls]
+            if len(set(labels)) != len(labels):
+                raise FaroUsageError(f"constraint {name}: group labels repeat within a class: {labels}")
+        if self.shares is None:
+            shares = []
+            for cls in classes:
+                rows = np.array([s.n_rows for s in cls], dtype=float)
+                shares.append(tuple(rows / rows.sum()) if rows.sum() > 0 else tuple(np.full(len(cls), 1.0 / len(cls))))
+            object.__setattr__(self, "shares", tuple(shares))
+        else:
+            shares = tuple(tuple(float(v) for v in sh) for sh in self.shares)
+            if len(shares) != len(classes) or any(len(sh) != len(cls) for sh, cls in zip(shares, classes)):
+                raise FaroUsageError(f"constraint {name}: shares must give one weight per group in each class")
+            for sh in shares:
+                if any(not math.isfinite(v) or v < 0 for v in sh) or abs(sum(sh) - 1.0) > 1e-6:
+                    raise FaroUsageError(f"constraint {name}: group shares {sh} must be >= 0 and sum to 1")
+            object.__setattr__(self, "shares", shares)
+        if self.class_labels is not None:
+            labels = tuple(str(v) for v in self.class_labels)
+            if len(labels) != len(classes):
+                raise FaroUsageError(f"constraint {name}: {len(labels)} class labels for {len(classes)} classes")
+            object.__setattr__(self, "class_labels", labels)
