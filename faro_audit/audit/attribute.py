@@ -135,7 +135,7 @@ def analyse_attribute(table: AuditTable, arrays: AuditArrays, attribute: str, *,
     _counterfactual(a, table, arrays, settings)
     for name, y in (("soft outcome", soft), ("hard outcome", hard)):
         for t in group_vs_rest_tests(y, sensitive_features=enc, clusters=cl, sample_weight=sw,
-                                     method="welch", random_state=settings.seed):
+                                     method="welch", random_state=settings.seed, alpha=None):
             a.raw_tests.append((name, attribute, t))
     return a
 

@@ -103,8 +103,10 @@ def scored_table(target: Target) -> tuple[AuditTable, dict[str, Any], dict[str, 
 
     table, data_info = _audit_table(s)
     opts = dict(s.model_options)
+    cache_dir = opts.pop("cache_dir", "default")  # None: --no-cache; "default": the user cache
     scorer = load_scorer(target.path, **opts)
-    scored, scoring = score_table(table, scorer, cache_dir=opts.get("cache_dir"))
+    scored, scoring = score_table(table, scorer, cache=cache_dir is not None,
+                                  cache_dir=None if cache_dir in (None, "default") else cache_dir)
     desc = scorer.describe()
     info = {"kind": desc.get("kind", target.kind), "path": target.path, "sha256": desc.get("sha256"),
             "fingerprint": scorer.fingerprint, **{k: v for k, v in desc.items() if k not in ("kind", "path", "sha256")}}
