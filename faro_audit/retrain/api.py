@@ -1,0 +1,376 @@
+"""``retrain(...)``: Faro retraining of a flagged reward model, end to end (SPEC §7, §5.5).
+
+1. Split the training pairs (stratified by group, by cluster) into train / dual (/ audit).
+2. Play ProxyGDA (:mod:`faro_audit.retrain.proxygda`) in the chosen mode and select a
+   checkpoint on the dual split; declared slack s = max_j (g_j − ε_j)⁺ there.
+3. Save the model into a temporary directory next to ``out`` and, when everything is written,
+   rename it to ``out`` (atomic on one file system). An interruption (Ctrl-C) or an error
+   removes the temporary directory; ``out`` is never half-written, and the input directory is
+   only read.
+4. Compare, on the held-out audit rows, the input model, unconstrained retraining with the
+   same budget, group reweighting, per-group margin shift and Faro (``comparison.json``).
+5. Audit the input and the retrained model on the held-out rows with the certificate and the
+   Faro slack check UCB ≤ ε + s (``audit_before.json``, ``audit.json``).
+6. Optionally sweep the tolerances (``sweep.json``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from faro_audit.audit.constraints import ConstraintSpec, expand_constraints
+from faro_audit.errors import FaroUsageError
+from faro_audit.io.table import AuditTable
+from faro_audit.retrain.baselines import (
+    BASELINE_DESCRIPTIONS,
+    balance_weights,
+    fit_group_shift,
+)
+from faro_audit.retrain.batches import StratifiedSampler
+from faro_audit.retrain.compare import (
+    DEFINITIONS,
+    Comparison,
+    MethodMetrics,
+    evaluate_margins,
+)
+from faro_audit.retrain.constraints import ConstraintSet, TrainingConstraint
+from faro_audit.retrain.data import RetrainData, prepare_data
+from faro_audit.retrain.loading import dir_sha256
+from faro_audit.retrain.manifest import (
+    MANIFEST_NAME,
+    SPLITS_NAME,
+    build_manifest,
+    write_json,
+)
+from faro_audit.retrain.problem import PairGame
+from faro_audit.retrain.proxygda import Checkpoint, GDAResult, GDASettings, run_proxygda
+from faro_audit.retrain.session import ModelOptions, Session
+from faro_audit.retrain.splits import split_summary
+from faro_audit.retrain.sweep import DEFAULT_FACTORS, SweepResult, run_sweep
+
+__all__ = ["RetrainResult", "RetrainSettings", "resolve_constraints", "retrain"]
+
+
+@dataclass(frozen=True)
+class RetrainSettings:
+    """Settings of a retraining run (recorded in the manifest).
+
+    ``gda`` holds the game's settings (steps, eval_every, lr, η_λ, Λ, multiplier update,
+    mixture); ``model`` how the input is loaded. ``batch_size`` is the number of pairs per step
+    (split equally over the joint groups); ``cf_sets_per_batch`` twin sets per step.
+    ``margin`` m trains every constraint at ε − m while the model claims ε: the held-out
+    certificate needs UCB ≤ ε + s, and a model trained exactly to ε on the dual split has a
+    held-out estimate near ε, so its upper bound lands above ε by about the interval's
+    half-width; a margin of that size leaves room for it.
+    """
+
+    mode: str = "head"
+    gda: GDASettings = field(default_factory=lambda: GDASettings(steps=500, eval_every=10,
+                                                                   lr=0.01))
+    model: ModelOptions = field(default_factory=ModelOptions)
+    batch_size: int = 256
+    cf_sets_per_batch: int = 32
+    reward_penalty: float = 0.0
+    temperature: float = 1.0
+    margin: float = 0.0
+    dual_fraction: float = 0.2
+    audit_fraction: float = 0.2
+    objective_rows: int | None = None
+    seed: int = 0
+    delta: float = 0.05
+    bound: str = "betting"
+    n_boot: int = 1000
+    baselines: bool = True
+
+
+@dataclass(frozen=True)
+class RetrainResult:
+    """What :func:`retrain` produced (everything is also written into ``out_dir``)."""
+
+    out_dir: str
+    manifest: dict[str, Any]
+    gda: GDAResult
+    comparison: Comparison
+    audit: Any = None
+    audit_before: Any = None
+    sweep: SweepResult | None = None
+
+
+def resolve_constraints(specs: Sequence[str | ConstraintSpec], table: AuditTable) -> list[TrainingConstraint]:
+    """``--max-gap`` values → one :class:`TrainingConstraint` per attribute (audit grammar)."""
+    if not specs:
+        raise FaroUsageError("--max-gap: retraining needs at least one constraint, e.g. "
+                             "--max-gap dp_anchored@gender=0.05")
+    expanded = expand_constraints(specs, attributes=table.group_columns,
+                                  has_twins="cf_id" in table.frame.columns, has_labels=True,
+                                  explicit=True)
+    return [TrainingConstraint.from_spec(s) for s in expanded]
+
+
+def _progress_enabled(progress: bool | None) -> bool:
+    return sys.stderr.isatty() if progress is None else bool(progress)
+
+
+class _Bar:
+    """tqdm bar over steps with (J, worst violation, largest λ); silent when disabled."""
+
+    def __init__(self, total: int, desc: str, enabled: bool) -> None:
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, desc=desc, disable=not enabled, leave=False,
+                        file=sys.stderr, dynamic_ncols=True)
+        self.last = 0
+
+    def __call__(self, cp: Checkpoint) -> None:
+        self.bar.update(cp.step - self.last)
+        self.last = cp.step
+        self.bar.set_postfix(J=f"{cp.objective:.4f}",
+                             worst=f"{cp.max_violation:+.4f}" if cp.values else "-",
+                             lam=f"{max(cp.lambdas[1:], default=0.0):.3g}")
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _train(session: Session, data: RetrainData, constraints: Sequence[TrainingConstraint],
+           settings: RetrainSettings, *, row_weight: np.ndarray, label: str,
+           progress: bool) -> tuple[Any, GDAResult, ConstraintSet]:
+    cset = ConstraintSet(constraints, groups=data.groups, cf_sets=data.cf_sets,
+                         p_human=data.p_human, temperature=settings.temperature)
+    train = data.splits.train.rows
+    sampler = StratifiedSampler(train, data.strata[train], batch_size=settings.batch_size,
+                                row_weight=row_weight, cf_sets=data.cf_sets,
+                                cf_sets_per_batch=settings.cf_sets_per_batch)
+    model = session.new_model()
+    game = PairGame(model, cset, sampler, train_rows=train, dual_rows=data.splits.dual.rows,
+                    row_weight=row_weight, p_human=data.p_human,
+                    reward_penalty=settings.reward_penalty,
+                    objective_rows=settings.objective_rows, random_state=settings.seed)
+    bar = _Bar(settings.gda.steps, label, progress)
+    try:
+        result = run_proxygda(game, settings=settings.gda, random_state=settings.seed,
+                              callback=bar)
+    finally:
+        bar.close()
+    return model, result, cset
+
+
+def _margins(model: Any, rows: np.ndarray) -> np.ndarray:
+    rc, rr = model.rewards_eval(rows)
+    return rc - rr
+
+
+def _audit(data: RetrainData, rows: np.ndarray, margins_rc_rr: tuple[np.ndarray, np.ndarray],
+           constraints: Sequence[TrainingConstraint], settings: RetrainSettings,
+           manifest: dict[str, Any] | None, target: dict[str, Any]) -> Any:
+    from faro_audit.audit.run import audit_table
+
+    rc, rr = margins_rc_rr
+    table = data.table(rows, reward_chosen=rc, reward_rejected=rr)
+    return audit_table(table, max_gap=tuple(c.text for c in constraints), delta=settings.delta,
+                       bound=settings.bound, seed=settings.seed, n_boot=settings.n_boot,
+                       temperature=settings.temperature, manifest=manifest,
+                       target_info=target, data_info={"path": "held-out audit rows",
+                                                      "n_rows": len(rows)})
+
+
+def _check_out(out: Path, model: Path) -> None:
+    if out.resolve() == model.resolve():
+        raise FaroUsageError(f"--out {out}: is the input model directory; the input is never "
+                             "written to, so choose a new directory")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise FaroUsageError(f"--out {out}: already exists and is not empty; choose a new "
+                             "directory or remove it")
+
+
+def retrain(
+    model: str | os.PathLike[str],
+    data: AuditTable,
+    *,
+    constraints: Sequence[str | ConstraintSpec],
+    out: str | os.PathLike[str],
+    audit_data: AuditTable | None = None,
+    settings: RetrainSettings | None = None,
+    sweep: bool | Sequence[float] = False,
+    progress: bool | None = None,
+    log: Callable[[str], None] | None = None,
+) -> RetrainResult:
+    """Retrain ``model`` under fairness constraints with ProxyGDA and save it to ``out``.
+
+    Parameters
+    ----------
+    model : path
+        Hugging Face reward-model directory (read only).
+    data : AuditTable
+        Training pairs with group columns (and ``cf_id`` for ``cf`` constraints).
+    constraints : sequence of str or ConstraintSpec
+        ``--max-gap`` values, e.g. ``"dp_anchored:hard@gender=0.05"``.
+    out : path
+        New output directory (must not exist or be empty).
+    audit_data : AuditTable, optional
+        Held-out pairs for the certificate; else ``settings.audit_fraction`` of ``data`` is held out.
+    settings : RetrainSettings, optional
+    sweep : bool or sequence of float
+        Tolerance sweep: ``True`` for factors (0.25, 0.5, 1, 2, 4) of every ε, or the factors.
+    progress : bool, optional
+        Show progress bars (default: when stderr is a terminal).
+    log : callable, optional
+        Receives one-line status messages.
+
+    Returns
+    -------
+    RetrainResult
+    """
+    s = settings or RetrainSettings()
+    say = log or (lambda _msg: None)
+    show = _progress_enabled(progress)
+    model_path, out_path = Path(model), Path(out)
+    _check_out(out_path, model_path)
+    cons = resolve_constraints(constraints, data)
+    if not 0 <= s.margin < min(c.epsilon for c in cons):
+        raise FaroUsageError(f"--margin {s.margin:g}: must be ≥ 0 and below every tolerance "
+                             f"(smallest ε = {min(c.epsilon for c in cons):g})")
+    train_cons = [replace(c, epsilon=c.epsilon - s.margin) for c in cons]
+    attrs = list(dict.fromkeys(c.attribute for c in cons if c.metric != "cf" and c.attribute))
+    rd = prepare_data(data, audit_data=audit_data, attributes=attrs,
+                      dual_fraction=s.dual_fraction, audit_fraction=s.audit_fraction,
+                      random_state=s.seed)
+    input_sha = dir_sha256(model_path)
+    say(f"loading {model_path} ({s.mode} mode)")
+    session = _open_session(model_path, rd, s, show)
+    audit_rows = rd.audit_rows
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_path.name}.faro-tmp-", dir=out_path.parent))
+    try:
+        say(f"Faro: {s.gda.steps} steps, constraints {', '.join(c.text for c in cons)}")
+        faro_model, result, cset = _train(session, rd, train_cons, s, row_weight=rd.weight,
+                                          label="faro", progress=show)
+        faro_rc_rr = faro_model.rewards_eval(audit_rows)
+        manifest = build_manifest(
+            result=result, cset=cset, claimed=cons, delta=s.delta, temperature=s.temperature,
+            input_model={"path": str(model_path.resolve()), "sha256": input_sha},
+            data_info={"path": data.path, "sha256": data.sha256, "n_rows": data.n_rows,
+                       "audit_path": None if audit_data is None else audit_data.path,
+                       "audit_sha256": None if audit_data is None else audit_data.sha256},
+            splits={**rd.splits.as_dict(), "rows_file": SPLITS_NAME,
+                    "rows_per_group": split_summary(rd.splits, rd.strata),
+                    "audit_rows": "audit table" if audit_data is not None else "audit split"},
+            settings=_settings_dict(s, session),
+        )
+        faro_model.save(tmp)
+        del faro_model
+        write_json(tmp / MANIFEST_NAME, manifest)
+        write_json(tmp / SPLITS_NAME, rd.splits.rows_dict())
+        comparison = _compare(session, rd, cons, s, faro_rc_rr, result,
+                              manifest["declared_slack"], show)
+        write_json(tmp / "comparison.json", comparison.to_dict())
+        say("auditing the input and the retrained model on the held-out rows")
+        audit_before = _audit(rd, audit_rows, session.original_rewards_on(audit_rows), cons, s, None,
+                              {"kind": "reward_model", "path": str(model_path), "sha256": input_sha})
+        audit = _audit(rd, audit_rows, faro_rc_rr, cons, s, manifest,
+                       {"kind": "reward_model", "path": str(out_path), "retrained_from": input_sha})
+        write_json(tmp / "audit_before.json", audit_before.to_dict())
+        write_json(tmp / "audit.json", audit.to_dict())
+        sweep_result = None
+        if sweep:
+            factors = DEFAULT_FACTORS if sweep is True else tuple(float(f) for f in sweep)  # type: ignore[arg-type]
+            sweep_result = _sweep(session, rd, cons, s, factors, show, say)
+            write_json(tmp / "sweep.json", sweep_result.to_dict())
+        if dir_sha256(model_path) != input_sha:  # defensive: the input must be untouched
+            raise RuntimeError(f"the input model directory {model_path} changed during retraining")
+        if out_path.exists():
+            out_path.rmdir()  # empty (checked above)
+        os.replace(tmp, out_path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    say(f"wrote {out_path}")
+    return RetrainResult(str(out_path), manifest, result, comparison, audit, audit_before,
+                         sweep_result)
+
+
+def _open_session(model_path: Path, rd: RetrainData, s: RetrainSettings, show: bool) -> Session:
+    """Load the input model (head mode: and capture the features, with a progress bar)."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=2 * rd.n_rows, desc="features", unit="text", disable=not show or s.mode != "head",
+               leave=False, file=sys.stderr, dynamic_ncols=True)
+    try:
+        return Session(str(model_path), rd, mode=s.mode, options=s.model,
+                       progress=lambda done, total: bar.update(done - bar.n))
+    finally:
+        bar.close()
+
+
+def _settings_dict(s: RetrainSettings, session: Session) -> dict[str, Any]:
+    out = asdict(s)
+    out["session"] = session.describe()
+    return out
+
+
+def _compare(session: Session, rd: RetrainData, cons: Sequence[TrainingConstraint],
+             s: RetrainSettings, faro_rc_rr: tuple[np.ndarray, np.ndarray], result: GDAResult,
+             slack: float, show: bool) -> Comparison:
+    rows = rd.audit_rows
+    T = s.temperature
+
+    def ev(name: str, margin: np.ndarray, **extra: Any) -> MethodMetrics:
+        return evaluate_margins(margin, rd, rows, cons, method=name, temperature=T,
+                                description=BASELINE_DESCRIPTIONS[name], extra=extra)
+
+    methods = [ev("original", session.original_margins(rows))]
+    if s.baselines:
+        m, r, _ = _train(session, rd, (), s, row_weight=rd.weight, label="unconstrained",
+                         progress=show)
+        methods.append(ev("unconstrained", _margins(m, rows), selected_step=r.selected_checkpoint.step))
+        del m
+        w = balance_weights(rd.strata, rd.splits.train.rows, rd.weight)
+        m, r, _ = _train(session, rd, (), s, row_weight=w, label="reweighting", progress=show)
+        methods.append(ev("reweighting", _margins(m, rows), selected_step=r.selected_checkpoint.step))
+        del m
+        group_cons = [c for c in cons if c.metric in ("dp", "eo")]
+        if group_cons:
+            c0 = group_cons[0]
+            dual = rd.splits.dual.rows
+            shift = fit_group_shift(session.original_margins(dual), rd.strata[dual],
+                                    weight=rd.weight[dual],
+                                    p_human=None if rd.p_human is None else rd.p_human[dual],
+                                    metric=c0.metric, hard=c0.outcome == "hard",
+                                    temperature=T)
+            shifted = shift.apply(session.original_margins(rows), rd.strata[rows])
+            methods.append(ev("group_shift", shifted, **shift.as_dict()))
+    faro_margin = faro_rc_rr[0] - faro_rc_rr[1]
+    methods.append(ev("faro", faro_margin, declared_slack=slack,
+                      selected_step=result.selected_checkpoint.step,
+                      dual_feasible=result.selected_checkpoint.feasible))
+    return Comparison(
+        data="audit table" if rd.n_train_table < rd.n_rows else "held-out audit split",
+        n_rows=int(rows.size), temperature=T,
+        constraints=tuple(c.as_dict() for c in cons), methods=tuple(methods),
+        definitions=dict(DEFINITIONS),
+    )
+
+
+def _sweep(session: Session, rd: RetrainData, cons: Sequence[TrainingConstraint],
+           s: RetrainSettings, factors: Sequence[float], show: bool,
+           say: Callable[[str], None]) -> SweepResult:
+    rows = rd.audit_rows
+
+    def fit(scaled: Sequence[TrainingConstraint]) -> tuple[MethodMetrics, GDAResult]:
+        m, r, _ = _train(session, rd, scaled, s, row_weight=rd.weight, label="sweep",
+                         progress=show)
+        metrics = evaluate_margins(_margins(m, rows), rd, rows, scaled, method="faro",
+                                   description="sweep point", temperature=s.temperature)
+        return metrics, r
+
+    return run_sweep(fit, cons, factors=factors,
+                     progress=lambda f: say(f"sweep: tolerance factor {f:g}"))
