@@ -8,6 +8,8 @@ with ``--sweep``, ``sweep.json``. Exit 0 once written; 2 on bad input; 130 when 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import argparse
 import sys
 from typing import Any
@@ -131,6 +133,8 @@ def summary_lines(result: Any) -> list[str]:
     if result.audit is not None:
         lines.append(f"audit of the retrained model: {result.audit.verdict}")
         lines.extend(f"  {sc.statement}" for sc in result.audit.slack_checks)
+    if getattr(result, "report_dir", None):
+        lines.append(f"report: {Path(result.report_dir) / 'report.html'}")
     lines.append(f"wrote {result.out_dir}")
     return lines
 

@@ -23,6 +23,7 @@ from faro_audit.audit.result import (
     MetricResult,
 )
 from faro_audit.report import figures, fmt
+from faro_audit.report.retrain_section import EXTRA_KEYS, build_retrain_context
 from faro_audit.report.twins import counterfactual_view
 
 #: Characters of an ``extras`` entry shown as JSON.
@@ -355,5 +356,7 @@ def build_context(result: AuditResult, *, title: str | None = None) -> dict[str,
             f"{g}: {fmt.integer(n)}" for g, n in v.items()) if isinstance(v, Mapping) else _val(v)}
             for a, v in (result.data.get("groups") or {}).items()],
         "extras": [{"key": str(k), "json": fmt.truncate(fmt.clean_text(json.dumps(
-            v, ensure_ascii=False, default=str)), MAX_EXTRA)[0]} for k, v in result.extras.items()],
+            v, ensure_ascii=False, default=str)), MAX_EXTRA)[0]} for k, v in result.extras.items()
+            if not (k in EXTRA_KEYS and "retrain_comparison" in result.extras)],
+        "retrain": build_retrain_context(result),
     }

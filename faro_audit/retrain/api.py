@@ -12,6 +12,9 @@
 5. Audit the input and the retrained model on the held-out rows with the certificate and the
    Faro slack check UCB ≤ ε + s (``audit_before.json``, ``audit.json``).
 6. Optionally sweep the tolerances (``sweep.json``).
+7. Write the report of the held-out audit with the before/after comparison (and the sweep) in
+   ``report/`` (``report.html``, ``report.json``, ``junit.xml``, ``summary.md``), inside the
+   temporary directory, so it is renamed with the rest.
 """
 
 from __future__ import annotations
@@ -57,7 +60,10 @@ from faro_audit.retrain.session import ModelOptions, Session
 from faro_audit.retrain.splits import split_summary
 from faro_audit.retrain.sweep import DEFAULT_FACTORS, SweepResult, run_sweep
 
-__all__ = ["RetrainResult", "RetrainSettings", "resolve_constraints", "retrain"]
+#: Sub-directory of the output model directory holding the report.
+REPORT_DIR = "report"
+
+__all__ = ["REPORT_DIR", "RetrainResult", "RetrainSettings", "resolve_constraints", "retrain"]
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,11 @@ class RetrainSettings:
 
 @dataclass(frozen=True)
 class RetrainResult:
-    """What :func:`retrain` produced (everything is also written into ``out_dir``)."""
+    """What :func:`retrain` produced (everything is also written into ``out_dir``).
+
+    ``report_dir`` is ``out_dir/report``: the HTML/JSON/JUnit/Markdown report of the held-out
+    audit of the retrained model, with the before/after comparison (and the sweep).
+    """
 
     out_dir: str
     manifest: dict[str, Any]
@@ -103,6 +113,7 @@ class RetrainResult:
     audit: Any = None
     audit_before: Any = None
     sweep: SweepResult | None = None
+    report_dir: str | None = None
 
 
 def resolve_constraints(specs: Sequence[str | ConstraintSpec], table: AuditTable) -> list[TrainingConstraint]:
@@ -285,6 +296,7 @@ def retrain(
             factors = DEFAULT_FACTORS if sweep is True else tuple(float(f) for f in sweep)  # type: ignore[arg-type]
             sweep_result = _sweep(session, rd, cons, s, factors, show, say)
             write_json(tmp / "sweep.json", sweep_result.to_dict())
+        report = _write_report(tmp / REPORT_DIR, audit, audit_before, comparison, sweep_result)
         if dir_sha256(model_path) != input_sha:  # defensive: the input must be untouched
             raise RuntimeError(f"the input model directory {model_path} changed during retraining")
         if out_path.exists():
@@ -294,8 +306,31 @@ def retrain(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     say(f"wrote {out_path}")
+    say(f"report: {out_path / REPORT_DIR / report['html'].name}")
     return RetrainResult(str(out_path), manifest, result, comparison, audit, audit_before,
-                         sweep_result)
+                         sweep_result, str(out_path / REPORT_DIR))
+
+
+def _write_report(where: Path, audit: Any, audit_before: Any, comparison: Comparison,
+                  sweep: SweepResult | None) -> dict[str, Path]:
+    """The report of the retrained model's held-out audit, with the comparison in ``extras``.
+
+    ``extras`` gets ``retrain_comparison`` (:meth:`Comparison.to_dict`), ``retrain_sweep``
+    (when swept), ``audit_before_verdict`` and ``audit_before_certificates`` (the input
+    model's held-out audit); the report's "Retraining: before and after" section shows them
+    (:mod:`faro_audit.report.retrain_section`).
+    """
+    from faro_audit.report.retrain_section import before_certificates
+    from faro_audit.report.writer import write_report
+
+    extras: dict[str, Any] = {
+        "retrain_comparison": comparison.to_dict(),
+        "audit_before_verdict": str(audit_before.verdict),
+        "audit_before_certificates": before_certificates(audit_before.certificates),
+    }
+    if sweep is not None:
+        extras["retrain_sweep"] = sweep.to_dict()
+    return write_report(replace(audit, extras={**audit.extras, **extras}), where)
 
 
 def _open_session(model_path: Path, rd: RetrainData, s: RetrainSettings, show: bool) -> Session:
