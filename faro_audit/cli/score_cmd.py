@@ -17,8 +17,9 @@ import argparse
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from faro_audit.errors import FaroError, FaroUsageError
 

@@ -15,8 +15,8 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("tokenizers")
 
-from faro_audit.cli.score_cmd import add_parser, run  # noqa: E402
-from faro_audit.models import load_scorer, tiny  # noqa: E402
+from faro_audit.cli.score_cmd import add_parser, run
+from faro_audit.models import load_scorer, tiny
 
 
 def _args(argv: list[str]) -> argparse.Namespace:
@@ -68,7 +68,7 @@ def test_pickle_refused_in_a_subprocess(setup: dict[str, Path], tmp_path: Path) 
     proc = subprocess.run(
         [sys.executable, "-m", "faro_audit.cli.score_cmd", str(setup["pickle"]), "--data",
          str(setup["data"]), "--out", str(tmp_path / "s.csv"), "--group", "gender"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=300, check=False,
     )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
