@@ -198,17 +198,23 @@ def _attribute(a: AttributeSummary, i: int, result: AuditResult) -> dict[str, An
     reward = reward_kind(result)
     figs = [
         _figure("Outcome means by group", figures.group_means_svg(a, key=f"{key}-means"),
-                "Bars: each group's mean soft and hard outcome; whiskers: bootstrap interval. "
-                "The DP gap is the distance between the top and bottom bars. Hatched bars are "
+                "Bars: each group's mean soft and hard outcome (colours as in the legend); "
+                "whiskers: bootstrap interval. Groups are sorted by the soft mean; the DP gap is "
+                "the distance between the top and bottom bars of one colour. Hatched bars are "
                 "groups below the minimum size."),
-        _figure("Reliability by group", figures.reliability_svg(a, key=f"{key}-rel"),
-                "The reward model's confidence (x) against how often it picked the preferred "
-                "side (y). Points on the dashed diagonal are perfectly calibrated; below it, "
-                "over-confident. Point size: share of the group's pairs in the bin."),
+        _figure("Reliability of all groups", figures.reliability_svg(a, key=f"{key}-rel"),
+                "All groups on one axes, one line per group (colour and marker as in the "
+                "legend): the reward model's confidence (x) against how often it picked the "
+                "preferred side (y). Points on the dashed diagonal are perfectly calibrated; "
+                "below it, over-confident. Each marker is one equal-mass confidence bin; where a "
+                "group's bins hold unequal numbers of pairs, a shaded disc's area shows the bin's "
+                "share."),
         _figure(f"Distribution of the {reward['short']} by group",
                 figures.reward_hist_svg(a, key=f"{key}-hist", xlabel=reward["short"]),
-                f"Histograms of the {reward['short']} (density); dashed line: the group's mean. "
-                "Rewards are described, not certified: their offset and scale are arbitrary."),
+                f"One row per group: a density histogram of the {reward['short']}, all rows on "
+                "the same x axis and the same density scale, so widths and heights compare "
+                "across groups; dashed tick: the group's mean. Rewards are described, not "
+                "certified: their offset and scale are arbitrary."),
     ]
     return {
         "anchor": f"attr-{i}",

@@ -30,7 +30,8 @@ if TYPE_CHECKING:  # matplotlib is imported inside the functions that draw
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 VERDICT_COLOURS = {"certified": "#1a7f37", "violated": "#b42318", "inconclusive": "#9a6700"}
 
-#: Most panels in a small-multiples figure; the groups with the most rows are drawn.
+#: Most groups drawn in a reliability diagram or distribution figure; the groups with the most
+#: rows are drawn.
 MAX_PANELS = 12
 #: Most bars in a group-means chart; beyond it the highest and lowest halves are drawn.
 MAX_BARS = 40
@@ -168,33 +169,31 @@ def _panel_groups(groups: Sequence[str], counts: dict[str, int]) -> tuple[list[s
     return ordered[:MAX_PANELS], max(len(ordered) - MAX_PANELS, 0)
 
 
-def _grid(n: int, ncols: int = 4) -> tuple[int, int]:
-    """Rows and columns for n panels, at most ``ncols`` wide, rows as full as possible."""
-    n = max(n, 1)
-    rows = math.ceil(n / ncols)
-    return rows, math.ceil(n / rows)
+def _style(i: int) -> tuple[str, str]:
+    """Colour and marker of the ``i``-th group drawn on a shared axes.
+
+    Seven Okabe–Ito colours (yellow is left out: too pale on white) and seven markers, the
+    marker shifted every seven groups, so the first 49 groups all get a distinct pair.
+    """
+    colours = PALETTE[:6] + PALETTE[7:]
+    return colours[i % 7], _MARKERS[(i + i // 7) % 7]
 
 
-def _finish_grid(axes: Any, n: int, xlabel: str) -> None:
-    """Hide unused panels; x tick labels and label on the lowest visible panel of each column."""
-    nrows, ncols = axes.shape
-    for i, ax in enumerate(axes.flat):
-        if i >= n:
-            ax.set_visible(False)
-    for c in range(ncols):
-        visible = [r for r in range(nrows) if r * ncols + c < n]
-        if visible:
-            ax = axes[visible[-1], c]
-            ax.tick_params(labelbottom=True)
-            ax.set_xlabel(xlabel)
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+
+def _fixed_title(ax: Axes, text: str, **kw: Any) -> None:
+    """A title at a fixed height (skips matplotlib's per-draw title placement pass)."""
+    ax.set_title(text, y=1.0, pad=4.0, **kw)
 
 
 def group_means_svg(attr: AttributeSummary, *, key: str) -> tuple[str, str] | None:
-    """Horizontal bars of group outcome means with their interval whiskers.
+    """Horizontal bars of group outcome means with their interval whiskers, on one axes.
 
-    One panel per outcome (soft, hard) present; groups sorted by the soft mean (else hard), so
-    the gap reads as the distance between the top and bottom bars. Small groups are hatched and
-    labelled "(small)". Returns ``(svg, note)`` or ``None`` when no group has an outcome mean.
+    Each group gets one bar per outcome present (soft on top, hard below it, coloured as in the
+    legend); groups are sorted by the soft mean (else hard), so the gap reads as the distance
+    between the top and bottom bars of one colour. Small groups are hatched and labelled
+    "(small)". Returns ``(svg, note)`` or ``None`` when no group has an outcome mean.
     """
     import matplotlib as mpl
 
@@ -216,17 +215,29 @@ def group_means_svg(attr: AttributeSummary, *, key: str) -> tuple[str, str] | No
         note = (f"Chart shows the {half} highest and {half} lowest groups of {len(rows)}; "
                 "every group is in the table.")
         rows = rows[:half] + rows[-half:]
+    k = len(outcomes)
+    height = 0.8 / k  # the outcomes' bars share 0.8 of a group's row
     with mpl.rc_context(_RC):
         labels = [label_text(g.group) + (" (small)" if g.small else "") for g in rows]
         left = 0.25 + 0.068 * max(len(t) for t in labels)
-        fig, grid = _layout(1, len(outcomes), panel=(3.3, 0.26 * len(rows) + 0.15),
-                            margins=(left, 0.25, 0.3, 0.5), gaps=(0.35, 0.0), sharey=True)
-        axes = grid[0]
+        fig, grid = _layout(1, 1, panel=(4.2, (0.14 + 0.13 * k) * len(rows) + 0.15),
+                            margins=(left, 0.25, 0.45, 0.5), gaps=(0.0, 0.0))
+        ax = grid[0, 0]
         ypos = list(range(len(rows)))[::-1]
-        for ax, outcome, colour in zip(axes, outcomes, PALETTE):
-            _bars(ax, rows, ypos, outcome, colour)
-        axes[0].set_yticks(ypos)
-        axes[0].set_yticklabels(labels)
+        for j, (outcome, colour) in enumerate(zip(outcomes, PALETTE)):
+            shift = (k - 1) / 2 * height - j * height
+            _bars(ax, rows, [y + shift for y in ypos], outcome, colour, height=0.85 * height)
+        ax.set_xlim(0.0, 1.0)
+        ax.set_ylim(-0.6, len(rows) - 0.4)
+        ax.set_xticks([0.0, 0.25, 0.5, 0.75, 1.0])
+        ax.set_xlabel("group mean (whiskers: bootstrap interval)")
+        ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.set_yticks(ypos)
+        ax.set_yticklabels(labels)
+        ax.tick_params(axis="y", length=0)
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=k, frameon=False,
+                  fontsize=8, borderaxespad=0.2, handlelength=1.4)
     alt = f"Group outcome means with intervals for attribute {one_line(attr.attribute)}"
     return to_svg(fig, key=key, alt=alt), note
 
@@ -235,38 +246,59 @@ def _est(ge: Any) -> float | None:
     return float(ge.estimate) if ge is not None and is_number(ge.estimate) else None
 
 
-def _bars(ax: Axes, rows: Sequence[GroupRow], ypos: Sequence[int], outcome: str,
-          colour: str) -> None:
+def _bars(ax: Axes, rows: Sequence[GroupRow], ypos: Sequence[float], outcome: str,
+          colour: str, *, height: float) -> None:
+    """One outcome's bars, drawn with one ``barh`` (plus one for hatches, one for whiskers)."""
     from matplotlib.colors import to_rgba
 
+    ys, ms, faces, hatched, err = [], [], [], [], ([], [], [])
     for y, g in zip(ypos, rows):
         ge = getattr(g, outcome)
         m = _est(ge)
         if m is None:
-            ax.text(0.01, y, "n/a", va="center", fontsize=8, color="#666666")
+            ax.text(0.01, y, f"{outcome}: n/a", va="center", fontsize=7, color="#666666")
             continue
-        face = to_rgba(colour, 0.3 if g.small else 0.85)
-        ax.barh(y, m, height=0.62, facecolor=face, edgecolor=colour, linewidth=0.8)
-        if g.small:  # hatch on an unfilled copy, so the lines keep full contrast
-            ax.barh(y, m, height=0.62, fill=False, hatch="////", edgecolor=colour,
-                    linewidth=0.0)
+        ys.append(y)
+        ms.append(m)
+        faces.append(to_rgba(colour, 0.3 if g.small else 0.85))
+        if g.small:
+            hatched.append((y, m))
         lo, hi = (ge.ci or (None, None)) if ge is not None else (None, None)
         if is_number(lo) and is_number(hi):
-            ax.errorbar(m, y, xerr=[[max(m - float(lo), 0.0)], [max(float(hi) - m, 0.0)]],
-                        fmt="none", ecolor="#222222", elinewidth=1.0, capsize=2.5)
-    ax.set_xlim(0.0, 1.0)
-    ax.set_ylim(-0.7, len(rows) - 0.3)
-    ax.set_title(f"{outcome} outcome mean")
-    ax.set_xlabel("group mean (whiskers: bootstrap interval)")
-    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
-    ax.set_axisbelow(True)
+            err[0].append((m, y))
+            err[1].append(max(m - float(lo), 0.0))
+            err[2].append(max(float(hi) - m, 0.0))
+    if ys:
+        ax.barh(ys, ms, height=height, color=faces, edgecolor=colour, linewidth=0.8,
+                label=f"{outcome} outcome mean")
+    if hatched:  # hatch on an unfilled copy, so the lines keep full contrast
+        ax.barh([h[0] for h in hatched], [h[1] for h in hatched], height=height, fill=False,
+                hatch="////", edgecolor=colour, linewidth=0.0)
+    if err[0]:
+        ax.errorbar([p[0] for p in err[0]], [p[1] for p in err[0]], xerr=[err[1], err[2]],
+                    fmt="none", ecolor="#222222", elinewidth=1.0, capsize=2.0)
+
+
+def _ticks(lo: float, hi: float) -> list[float]:
+    """Three to six round ticks in [lo, hi] (steps of 0.05, 0.1, 0.25 or 0.5)."""
+    for step in (0.05, 0.1, 0.25, 0.5):
+        first = math.ceil(lo / step - 1e-9) * step
+        ticks = [round(first + k * step, 10) for k in range(int((hi - first) / step + 1e-9) + 1)]
+        if len(ticks) <= 6:
+            return ticks
+    return [lo, hi]
 
 
 def reliability_svg(attr: AttributeSummary, *, key: str) -> tuple[str, str] | None:
-    """Reliability diagrams, one small panel per group: RM confidence against accuracy.
+    """Reliability diagram of every group on one axes: RM confidence against accuracy.
 
-    The diagonal is perfect calibration; point area grows with the bin's count. Returns
-    ``(svg, note)`` or ``None`` when the attribute has no curves.
+    One line with markers per group (colour and marker shape per group, legend outside the
+    axes naming the group and its n); each marker is one confidence bin. The bins are equal-mass,
+    so they hold about the same number of pairs; where a group's bins differ by more than a
+    factor 2, a shaded disc whose area is the bin's share of the pairs is drawn under each
+    marker. The dashed diagonal is perfect calibration. At most ``MAX_PANELS`` groups, the
+    largest, are drawn (the note says so). Returns ``(svg, note)`` or ``None`` when the attribute
+    has no curves.
     """
     import matplotlib as mpl
 
@@ -275,46 +307,56 @@ def reliability_svg(attr: AttributeSummary, *, key: str) -> tuple[str, str] | No
         return None
     counts = {g.group: g.n for g in attr.groups}
     shown, left = _panel_groups(list(curves), counts)
-    nrows, ncols = _grid(len(shown))
     lo = min([0.5] + [float(x) for c in curves.values() for x in c.confidence if is_number(x)])
     ylo = min([lo] + [float(y) for c in curves.values() for y in c.accuracy if is_number(y)])
+    labels = [f"{label_text(g, 22)} (n={counts.get(g, sum(curves[g].count))})" for g in shown]
     with mpl.rc_context(_RC):
-        fig, axes = _layout(nrows, ncols, panel=(2.0, 1.8), margins=(0.6, 0.15, 0.3, 0.5),
-                            gaps=(0.25, 0.75), sharex=True, sharey=True)
-        for i, ax in enumerate(axes.flat[: len(shown)]):
-            c = curves[shown[i]]
+        right = 0.45 + 0.062 * max(len(t) for t in labels)
+        fig, axes = _layout(1, 1, panel=(3.4, 3.0), margins=(0.6, right, 0.3, 0.5),
+                            gaps=(0.0, 0.0))
+        ax = axes[0, 0]
+        ax.plot([lo, 1.0], [lo, 1.0], color="#999999", linestyle="--", linewidth=0.8,
+                label="perfect calibration")
+        for i, g in enumerate(shown):
+            c = curves[g]
+            colour, marker = _style(i)
             pts = [(float(x), float(y), int(n))
                    for x, y, n in zip(c.confidence, c.accuracy, c.count)
                    if is_number(x) and is_number(y)]
-            ax.plot([lo, 1.0], [lo, 1.0], color="#999999", linestyle="--", linewidth=0.8)
-            if pts:
-                tot = max(sum(p[2] for p in pts), 1)
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], color=PALETTE[0], linewidth=1.1)
-                ax.scatter([p[0] for p in pts], [p[1] for p in pts], color=PALETTE[0], zorder=3,
-                           s=[8 + 120 * p[2] / tot for p in pts], edgecolors="white",
-                           linewidths=0.4)
-            ax.set_xlim(lo - 0.02, 1.01)
-            ax.set_ylim(ylo - 0.03, 1.01)
-            ax.set_title(f"{label_text(c.group, 22)} (n={counts.get(c.group, sum(c.count))})",
-                         fontsize=8.5)
-            ax.grid(color="#eeeeee", linewidth=0.5)
-        for ax in axes[:, 0]:
-            ax.set_ylabel("accuracy")
-        _finish_grid(axes, len(shown), "confidence")
-    note = (f"Panels show the {len(shown)} largest of {len(curves)} groups." if left else "")
-    alt = f"Reliability diagrams by group for attribute {one_line(attr.attribute)}"
+            xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+            ax.plot(xs, ys, color=colour, linewidth=1.0, marker=marker, markersize=4.5,
+                    markeredgecolor="white", markeredgewidth=0.4, label=labels[i])
+            ns = [p[2] for p in pts]
+            if ns and max(ns) > 2 * max(min(ns), 1):  # unequal bins: area shows each bin's share
+                tot = max(sum(ns), 1)
+                ax.scatter(xs, ys, color=colour, marker=marker, zorder=3, alpha=0.45,
+                           s=[6 + 150 * n / tot for n in ns], linewidths=0)
+        ax.set_xlim(lo - 0.02, 1.01)
+        ax.set_ylim(ylo - 0.03, 1.01)
+        ax.set_xticks(_ticks(lo, 1.0))
+        ax.set_yticks(_ticks(ylo, 1.0))
+        ax.set_xlabel("confidence")
+        ax.set_ylabel("accuracy")
+        ax.grid(color="#eeeeee", linewidth=0.5)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=7.5,
+                  handlelength=2.2, borderaxespad=0.0)
+    note = (f"Lines show the {len(shown)} largest of {len(curves)} groups." if left else "")
+    alt = f"Reliability diagram of all groups for attribute {one_line(attr.attribute)}"
     return to_svg(fig, key=key, alt=alt), note
 
 
 def reward_hist_svg(attr: AttributeSummary, *, key: str,
                     xlabel: str = "raw reward") -> tuple[str, str] | None:
-    """Raw-reward distributions by group (density-scaled histograms, shared x axis).
+    """Raw-reward distributions by group as a ridgeline: one row per group, one shared x axis.
 
     ``xlabel`` names what was histogrammed (for pairs, the margin r(chosen) − r(rejected)).
-
-    A dashed line marks the group's mean reward. Returns ``(svg, note)`` or ``None``.
+    Each row is the group's density histogram (count / (total · bin width)), filled, on its own
+    baseline; every row uses the same density scale (the tallest bar of all groups fills 0.9 of a
+    row), so heights compare across groups. A dark tick marks the group's mean. At most
+    ``MAX_PANELS`` groups, the largest, are drawn. Returns ``(svg, note)`` or ``None``.
     """
     import matplotlib as mpl
+    from matplotlib.colors import to_rgba
     from matplotlib.ticker import MaxNLocator
 
     hists = {h.group: h for h in attr.reward_histograms
@@ -324,32 +366,50 @@ def reward_hist_svg(attr: AttributeSummary, *, key: str,
     counts = {g.group: g.n for g in attr.groups}
     means = {g.group: g.reward_mean for g in attr.groups}
     shown, left = _panel_groups(list(hists), counts)
-    nrows, ncols = _grid(len(shown))
     xs = [float(e) for h in hists.values() for e in h.edges if is_number(e)]
+    dens: dict[str, list[float]] = {}
+    for g in shown:
+        h = hists[g]
+        edges = [float(e) for e in h.edges]
+        total = max(sum(int(c) for c in h.counts), 1)
+        dens[g] = [int(c) / total / max(edges[j + 1] - edges[j], 1e-12)
+                   for j, c in enumerate(h.counts)]
+    top = max([d for v in dens.values() for d in v] + [1e-12])
+    labels = [f"{label_text(g, 22)} (n={counts.get(g, sum(int(c) for c in hists[g].counts))})"
+              for g in shown]
     with mpl.rc_context(_RC):
-        fig, axes = _layout(nrows, ncols, panel=(2.0, 1.3), margins=(0.2, 0.2, 0.3, 0.5),
-                            gaps=(0.35, 0.75), sharex=True)
-        for i, ax in enumerate(axes.flat[: len(shown)]):
-            h = hists[shown[i]]
-            edges = [float(e) for e in h.edges]
-            total = max(sum(int(c) for c in h.counts), 1)
-            dens = [int(c) / total / max(edges[j + 1] - edges[j], 1e-12)
-                    for j, c in enumerate(h.counts)]
-            colour = PALETTE[i % (len(PALETTE) - 2)]
-            ax.stairs(dens, edges, fill=True, color=colour, alpha=0.35)
-            ax.stairs(dens, edges, color=colour, linewidth=1.0)
-            m = means.get(h.group)
+        leftm = 0.25 + 0.062 * max(len(t) for t in labels)
+        fig, axes = _layout(1, 1, panel=(4.6, 0.5 * len(shown) + 0.2),
+                            margins=(leftm, 0.25, 0.15, 0.5), gaps=(0.0, 0.0))
+        ax = axes[0, 0]
+        base = list(range(len(shown)))[::-1]  # largest group on top
+        mx, my0, my1 = [], [], []
+        for i, g in enumerate(shown):
+            y0 = base[i]
+            colour, _ = _style(i)
+            heights = [y0 + 0.9 * d / top for d in dens[g]]
+            edges = [float(e) for e in hists[g].edges]
+            ax.stairs(heights, edges, baseline=y0, fill=True, facecolor=to_rgba(colour, 0.35),
+                      edgecolor=colour, linewidth=1.0)
+            m = means.get(g)
             if is_number(m):
-                ax.axvline(float(m), color="#222222", linestyle="--", linewidth=0.9)
-            ax.set_title(f"{label_text(h.group, 22)} (n={counts.get(h.group, total)})",
-                         fontsize=8.5)
-            ax.set_yticks([])
-            ax.spines["left"].set_visible(False)
-            ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
-            if xs:
-                ax.set_xlim(min(xs), max(xs))
-        _finish_grid(axes, len(shown), label_text(xlabel, 60))
-    note = (f"Panels show the {len(shown)} largest of {len(hists)} groups." if left else "")
+                mx.append(float(m))
+                my0.append(y0)
+                my1.append(y0 + 0.95)
+        if mx:
+            ax.vlines(mx, my0, my1, colors="#222222", linestyles="--", linewidth=0.9)
+        ax.set_yticks([b + 0.3 for b in base])
+        ax.set_yticklabels(labels)
+        ax.tick_params(axis="y", length=0)
+        ax.set_ylim(-0.1, len(shown))
+        ax.hlines(base, min(xs, default=0.0), max(xs, default=1.0), colors="#cccccc",
+                  linewidth=0.5, zorder=0)
+        ax.spines["left"].set_visible(False)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
+        if xs:
+            ax.set_xlim(min(xs), max(xs))
+        ax.set_xlabel(label_text(xlabel, 60))
+    note = (f"Rows show the {len(shown)} largest of {len(hists)} groups." if left else "")
     alt = f"Distributions of {xlabel} by group for attribute {one_line(attr.attribute)}"
     return to_svg(fig, key=key, alt=alt), note
 
@@ -373,8 +433,8 @@ def interval_strip_svg(lower: Any, estimate: Any, upper: Any, epsilon: Any, *, v
 
     colour = VERDICT_COLOURS.get(verdict, "#555555")
     mid = height / 2 + 3
-    parts = [f'<line x1="{pad}" y1="{mid}" x2="{width - pad}" y2="{mid}" stroke="#cccccc" '
-             'stroke-width="1"/>']
+    parts = [(f'<line x1="{pad}" y1="{mid}" x2="{width - pad}" y2="{mid}" stroke="#cccccc" '
+              'stroke-width="1"/>')]
     if is_number(lower) and is_number(upper):
         x0, x1 = x(lower), x(upper)
         parts.append(f'<rect x="{x0}" y="{mid - 4}" width="{max(x1 - x0, 1.5)}" height="8" '

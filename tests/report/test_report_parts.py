@@ -88,6 +88,21 @@ def test_figures_unique_ids_and_deterministic(audit_result: AuditResult) -> None
     assert "<metadata" not in a1 and "<style" not in a1 and "http" not in a1
 
 
+def test_shared_axes_figures_name_every_drawn_group(audit_result: AuditResult) -> None:
+    """Each drawn group is named with its n (legend entry or row label), largest first."""
+    attr = audit_result.attributes[0]
+    for make in (figures.reliability_svg, figures.reward_hist_svg):
+        svg, note = make(attr, key="k")
+        assert note == ""  # no cap reached
+        texts = re.findall(r"<text\b[^>]*>([^<]*)</text>", svg)
+        for g in attr.groups:
+            assert f"{g.group} (n={g.n})" in texts, (make.__name__, g.group)
+    counts = {g.group: g.n for g in attr.groups}
+    svg, _ = figures.reliability_svg(attr, key="k")
+    drawn = [t for t in re.findall(r"<text\b[^>]*>([^<]*)</text>", svg) if "(n=" in t]
+    assert drawn == [f"{g} (n={n})" for g, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
+
+
 def test_figures_none_without_data(audit_result: AuditResult) -> None:
     attr = audit_result.attributes[0]
     bare = AttributeSummary(attribute="x", n_rows=0, groups=tuple(

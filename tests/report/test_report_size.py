@@ -24,7 +24,8 @@ def test_many_groups_report_is_small(make_result, parse_page, loading_problems) 
         for g in a.groups:
             assert g.group in text
     assert "every group is in the table" in text
-    assert "Panels show the 12 largest of 60 groups" in text
+    assert "Lines show the 12 largest of 60 groups" in text  # reliability cap
+    assert "Rows show the 12 largest of 60 groups" in text  # distribution cap
     assert "(cut from 50000 characters)" in text
     cells = re.findall(r'<td class="text">([^<]*)', html)
     assert cells and max(len(c.rstrip()) for c in cells) <= MAX_TEXT
