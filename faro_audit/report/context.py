@@ -308,6 +308,20 @@ def _bonferroni(result: AuditResult) -> str:
             f"intervals{each}, by Bonferroni, so that every row holds at once.")
 
 
+def slack_rows(result: AuditResult) -> list[dict[str, Any]]:
+    """The Faro slack checks (SPEC §5.5), formatted for the templates."""
+    return [{
+        "constraint": fmt.clean_text(s.constraint), "epsilon": fmt.num(s.epsilon),
+        "slack": fmt.num(s.declared_slack),
+        "limit": fmt.num(float(s.epsilon) + float(s.declared_slack))
+        if fmt.is_number(s.epsilon) and fmt.is_number(s.declared_slack) else fmt.MISSING,
+        "upper": fmt.num(s.upper),
+        "holds": {True: "holds", False: "does not hold", None: "undetermined"}[s.holds],
+        "verdict": {True: "certified", False: "violated", None: "inconclusive"}[s.holds],
+        "statement": fmt.clean_text(s.statement),
+    } for s in result.slack_checks]
+
+
 def build_context(result: AuditResult, *, title: str | None = None) -> dict[str, Any]:
     """Everything the report template shows, formatted (see module docstring)."""
     certs = list(result.certificates)
@@ -342,16 +356,7 @@ def build_context(result: AuditResult, *, title: str | None = None) -> dict[str,
             "vacuous": fmt.is_number(p.tv) and float(p.tv) >= 0.99,
             "statement": fmt.clean_text(p.statement),
         } for p in result.policy_bounds],
-        "slack": [{
-            "constraint": fmt.clean_text(s.constraint), "epsilon": fmt.num(s.epsilon),
-            "slack": fmt.num(s.declared_slack),
-            "limit": fmt.num(float(s.epsilon) + float(s.declared_slack))
-            if fmt.is_number(s.epsilon) and fmt.is_number(s.declared_slack) else fmt.MISSING,
-            "upper": fmt.num(s.upper),
-            "holds": {True: "holds", False: "does not hold", None: "undetermined"}[s.holds],
-            "verdict": {True: "certified", False: "violated", None: "inconclusive"}[s.holds],
-            "statement": fmt.clean_text(s.statement),
-        } for s in result.slack_checks],
+        "slack": slack_rows(result),
         "definitions": [{"key": fmt.clean_text(k), "value": fmt.clean_text(v)}
                         for k, v in result.definitions.items()],
         "settings": _kv(result.settings, SETTING_HELP),

@@ -137,6 +137,8 @@ def build_retrain_context(result: AuditResult) -> dict[str, Any] | None:
         this audit), ``certificates`` (before/after), ``before_verdict``/``after_verdict``,
         ``sweep`` (table and Pareto figure) or ``None``, ``definitions``.
     """
+    from faro_audit.report.context import slack_rows  # context imports this module
+
     comp = result.extras.get("retrain_comparison")
     if not isinstance(comp, Mapping):
         return None
@@ -148,15 +150,7 @@ def build_retrain_context(result: AuditResult) -> dict[str, Any] | None:
         "temperature": fmt.num(comp.get("temperature")),
         "constraints": [fmt.clean_text(k) for k in gap_keys],
         "methods": _methods(comp, gap_keys),
-        "slack": [{
-            "constraint": fmt.clean_text(s.constraint), "epsilon": fmt.num(s.epsilon),
-            "slack": fmt.num(s.declared_slack),
-            "limit": fmt.num(float(s.epsilon) + float(s.declared_slack))
-            if fmt.is_number(s.epsilon) and fmt.is_number(s.declared_slack) else fmt.MISSING,
-            "upper": fmt.num(s.upper),
-            "holds": {True: "holds", False: "does not hold", None: "undetermined"}[s.holds],
-            "verdict": {True: "certified", False: "violated", None: "inconclusive"}[s.holds],
-        } for s in result.slack_checks],
+        "slack": slack_rows(result),
         "certificates": _certificates(result),
         "before_verdict": _verdict_cell(result.extras.get("audit_before_verdict")),
         "after_verdict": _verdict_cell(result.verdict),
