@@ -63,11 +63,28 @@ class HFRewardScorer(HFScorerBase):
             self.model.config.get_text_config().pad_token_id = self._pad_id
         return enc
 
-    def _pad_value(self) -> int:
+    def pad_value(self) -> int:
+        """The id batches are padded with: the in-memory pad id, else the tokenizer's, else 0."""
         if self._pad_id is not None:
             return self._pad_id
         tok_pad = self.tokenizer.pad_token_id
         return int(tok_pad) if tok_pad is not None else 0
+
+    def model_inputs(self, enc: Encoded, idx: np.ndarray) -> dict[str, Any]:
+        """Right-padded model inputs (on the model's device) for texts ``idx`` of ``enc``.
+
+        Public so that retraining feeds the model exactly what scoring feeds it.
+        """
+        import torch
+
+        device = self.model.device
+        ids, mask = pad_right([enc.input_ids[i] for i in idx], self.pad_value())
+        inputs = {"input_ids": torch.from_numpy(ids).to(device),
+                  "attention_mask": torch.from_numpy(mask).to(device)}
+        if enc.token_type_ids is not None:
+            tt, _ = pad_right([enc.token_type_ids[i] for i in idx], 0)
+            inputs["token_type_ids"] = torch.from_numpy(tt).to(device)
+        return inputs
 
     def _forward(self, idx: np.ndarray, enc: Encoded) -> np.ndarray:
         import torch
@@ -75,13 +92,7 @@ class HFRewardScorer(HFScorerBase):
         if not self.encoder and self._pad_id is None and len(idx) > 1:
             # every token id occurs somewhere: no safe pad id, score one text at a time
             return np.concatenate([self._forward(idx[i:i + 1], enc) for i in range(len(idx))])
-        device = self.model.device
-        ids, mask = pad_right([enc.input_ids[i] for i in idx], self._pad_value())
-        inputs = {"input_ids": torch.from_numpy(ids).to(device),
-                  "attention_mask": torch.from_numpy(mask).to(device)}
-        if enc.token_type_ids is not None:
-            tt, _ = pad_right([enc.token_type_ids[i] for i in idx], 0)
-            inputs["token_type_ids"] = torch.from_numpy(tt).to(device)
+        inputs = self.model_inputs(enc, idx)
         if not self.encoder and self._pad_id is None:  # single text, config without pad id
             self.model.config.get_text_config().pad_token_id = None
         with torch.inference_mode():

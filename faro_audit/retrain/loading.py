@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from faro_audit.models.batching import pad_right
 
 __all__ = ["LoadedModel", "PairTexts", "dir_sha256", "load_reward_model"]
 
@@ -56,26 +55,9 @@ class LoadedModel:
     def tokenizer(self) -> Any:
         return self.scorer.tokenizer
 
-    def pad_value(self) -> int:
-        """The id the scorer pads with (its in-memory pad id, else the tokenizer's, else 0)."""
-        own = getattr(self.scorer, "_pad_value", None)
-        if callable(own):
-            return int(own())
-        pad = self.tokenizer.pad_token_id
-        return int(pad) if pad is not None else 0
-
     def inputs(self, encoded: Any, idx: np.ndarray) -> dict[str, Any]:
-        """Right-padded model inputs for texts ``idx`` of an :class:`~faro_audit.models.formatting.Encoded`."""
-        import torch
-
-        device = self.model.device
-        ids, mask = pad_right([encoded.input_ids[i] for i in idx], self.pad_value())
-        out = {"input_ids": torch.from_numpy(ids).to(device),
-               "attention_mask": torch.from_numpy(mask).to(device)}
-        if encoded.token_type_ids is not None:
-            tt, _ = pad_right([encoded.token_type_ids[i] for i in idx], 0)
-            out["token_type_ids"] = torch.from_numpy(tt).to(device)
-        return out
+        """Right-padded model inputs for texts ``idx``: exactly what the audit's scorer feeds."""
+        return self.scorer.model_inputs(encoded, idx)
 
     def restore_config(self) -> None:
         """Put back the saved ``pad_token_id`` before ``save_pretrained``."""
