@@ -97,7 +97,8 @@ def build_arrays(table: AuditTable, *, temperature: float = 1.0, reference: str 
 
         if col is None:
             raise FaroUsageError(f"--reference {reference!r}: no group column has the value {group!r}")
-        b = float(np.average(reward[(frame[col] == group).to_numpy()], weights=weight[(frame[col] == group).to_numpy()]))
+        in_group = (frame[col] == group).to_numpy()
+        b = float(np.average(reward[in_group], weights=weight[in_group]))
     else:
         try:
             ref_arg = float(reference)

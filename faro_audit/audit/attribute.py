@@ -76,6 +76,7 @@ class AttributeAnalysis:
     group_rows: list[GroupRow] = field(default_factory=list)
     reliability: list[ReliabilityCurve] = field(default_factory=list)
     histograms: list[Histogram] = field(default_factory=list)
+    ece_by_group: np.ndarray | None = None
 
     def summary(self, tests: Sequence[GroupTest]) -> AttributeSummary:
         return AttributeSummary(
@@ -191,15 +192,16 @@ def _ordinal_cardinal(a: AttributeAnalysis, arrays: AuditArrays, enc: Any, label
                                       _ci(lo, hi), _by_group(boot, col, counts, settings.min_group_size)))
         t = settings.temperature
         by = ece_by_group(d, sensitive_features=enc, p_human=p, sample_weight=sw, temperature=t)
+        ece_all = ece(d, p_human=p, sample_weight=sw, temperature=t)
         a.metrics.append(MetricResult(
-            "ece", None, a.attribute, None, "equal_mass_15", ece(d, p_human=p, sample_weight=sw, temperature=t),
+            "ece", None, a.attribute, None, "equal_mass_15", ece_all,
             (None, None), {str(l): GroupEstimate(int(counts[k]), _f(by.values[k]), (None, None),
                                                  bool(counts[k] < settings.min_group_size))
                            for k, l in enumerate(labels)}))
         a.metrics.append(MetricResult("ece_gap", None, a.attribute, None, "worst_minus_best", by.gap, (None, None)))
         a.overall.update({
             "pairwise_accuracy": acc.accuracy,
-            "ece": ece(d, p_human=p, sample_weight=sw, temperature=t),
+            "ece": ece_all,
             "brier": brier(d, p_human=p, sample_weight=sw, temperature=t),
             "bt_nll": bt_nll(d, p_human=p, sample_weight=sw, temperature=t),
             "n_pairs": int(rows.size),
@@ -210,7 +212,7 @@ def _ordinal_cardinal(a: AttributeAnalysis, arrays: AuditArrays, enc: Any, label
                                    sample_weight=None if sw is None else sw[sel], temperature=t)
             a.reliability.append(ReliabilityCurve(str(lab), tuple(map(float, rc.confidence)),
                                                   tuple(map(float, rc.accuracy)), tuple(map(int, rc.n))))
-        a._ece_by_group = by.values  # type: ignore[attr-defined]
+        a.ece_by_group = by.values
         return
     if arrays.label is None:
         return
@@ -252,7 +254,7 @@ def _describe(a: AttributeAnalysis, arrays: AuditArrays, enc: Any, labels: np.nd
     soft, hard = _by_group(boot, 0, counts, settings.min_group_size), _by_group(boot, 1, counts, settings.min_group_size)
     acc_col = 3 if arrays.p_human is not None else 1
     acc = _by_group(boot, acc_col, counts, settings.min_group_size) if arrays.shape == "pairs" else {}
-    eces = getattr(a, "_ece_by_group", None)
+    eces = a.ece_by_group
     for k, row in enumerate(table.rows()):
         lab = str(labels[k])
         a.group_rows.append(GroupRow(
@@ -303,7 +305,7 @@ def _counterfactual(a: AttributeAnalysis, table: AuditTable, arrays: AuditArrays
         recs = []
         for i in idx:
             rec = {c: str(frame[c].iat[i]) for c in text_cols}
-            rec["group"] = str(_labels_of(table, a.attribute)[i])
+            rec["group"] = str(a.labels[a.codes_full[i]])
             rec["outcome"] = float(arrays.soft[i])
             rec["reward"] = float(arrays.margin[i] if arrays.shape == "pairs" else arrays.reward[i])
             recs.append(rec)

@@ -75,7 +75,6 @@ def audit_table(
         has_labels=has_labels,
         explicit=explicit,
     )
-    by_attr = {a.attribute: a for a in analyses}
     requests = build_requests(
         specs,
         arrays,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -117,7 +117,3 @@ def _asdict(obj: Any) -> dict[str, Any]:
     from dataclasses import asdict, is_dataclass
 
     return asdict(obj) if is_dataclass(obj) else dict(obj or {})
-
-
-def with_settings(target: Target, **changes: Any) -> Target:
-    return replace(target, settings=replace(target.settings, **changes))
