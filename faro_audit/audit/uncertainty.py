@@ -10,7 +10,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from faro_audit.metrics.groups import GroupCodes
-from faro_audit.metrics.parity import gap_from_means
+from faro_audit.metrics.parity import gap_from_means, group_means
 from faro_audit.stats.bootstrap import (
     BootstrapGroupMeans,
     bootstrap_eo_gap,
@@ -67,7 +67,7 @@ def bootstrap_means(
     wsum = np.bincount(enc.codes, weights=weight, minlength=len(labels))
     shares = wsum / wsum.sum()
     if n_boot == 0:
-        est = np.stack([np.bincount(enc.codes, weights=weight * y[:, j], minlength=len(labels)) / np.where(wsum > 0, wsum, np.nan)
+        est = np.stack([group_means(y[:, j], sensitive_features=enc, sample_weight=weight).mean
                         for j in range(y.shape[1])], axis=1)
         return BootResult(np.asarray(labels), counts, shares, est, np.empty((0, len(labels), y.shape[1])))
     res = bootstrap_group_means(y, sensitive_features=enc, clusters=clusters, sample_weight=weight,

@@ -52,6 +52,7 @@ from faro_audit.metrics.groups import (
     SensitiveFeatures,
     as_float_array,
     as_sample_weight,
+    by_label,
     encode_groups,
 )
 from faro_audit.metrics.outcomes import check_temperature
@@ -117,7 +118,7 @@ class GroupCalibration:
     @property
     def by_group(self) -> dict[object, float]:
         """``{label: value}``."""
-        return {lab: float(v) for lab, v in zip(self.labels.tolist(), self.values, strict=True)}
+        return by_label(self.labels, self.values)
 
 
 def _inputs(
@@ -236,6 +237,22 @@ def _nll_rows(d: np.ndarray, p: np.ndarray | None, t: float) -> np.ndarray:
     return -(p * log_expit(z) + (1.0 - p) * log_expit(-z))
 
 
+def _mean_loss(
+    rows: Callable[[np.ndarray, np.ndarray | None, float], np.ndarray], temperature: float
+) -> Callable[[np.ndarray, np.ndarray | None, np.ndarray | None], float]:
+    """``(d, p, w) ↦ Σ_i w_i ℓ_i / Σ_i w_i`` with ℓ = ``rows(d, p, T)``, T checked here.
+
+    The one reduction behind :func:`brier`/:func:`bt_nll` (all pairs) and their ``*_by_group``
+    versions (each group's pairs, via :func:`_by_group`).
+    """
+    t = check_temperature(temperature)
+
+    def mean_loss(d: np.ndarray, p: np.ndarray | None, w: np.ndarray | None) -> float:
+        return float(np.average(rows(d, p, t), weights=w))
+
+    return mean_loss
+
+
 def brier(
     margin: ArrayLike,
     *,
@@ -244,9 +261,7 @@ def brier(
     temperature: float = 1.0,
 ) -> float:
     """Expected Brier score, mean_i [p_i (1 − σ(d_i/T))² + (1 − p_i) σ(d_i/T)²]."""
-    t = check_temperature(temperature)
-    d, p, w = _inputs(margin, p_human, sample_weight)
-    return float(np.average(_brier_rows(d, p, t), weights=w))
+    return _mean_loss(_brier_rows, temperature)(*_inputs(margin, p_human, sample_weight))
 
 
 def bt_nll(
@@ -257,9 +272,7 @@ def bt_nll(
     temperature: float = 1.0,
 ) -> float:
     """BT negative log-likelihood, mean_i −[p_i log σ(d_i/T) + (1 − p_i) log σ(−d_i/T)]."""
-    t = check_temperature(temperature)
-    d, p, w = _inputs(margin, p_human, sample_weight)
-    return float(np.average(_nll_rows(d, p, t), weights=w))
+    return _mean_loss(_nll_rows, temperature)(*_inputs(margin, p_human, sample_weight))
 
 
 def _scalar(value: object) -> object:
@@ -326,12 +339,8 @@ def brier_by_group(
     temperature: float = 1.0,
 ) -> GroupCalibration:
     """Brier score within each group and the worst − best gap."""
-    t = check_temperature(temperature)
-
-    def one(d: np.ndarray, p: np.ndarray | None, w: np.ndarray | None) -> float:
-        return float(np.average(_brier_rows(d, p, t), weights=w))
-
-    return _by_group("brier", margin, sensitive_features, p_human, sample_weight, one)
+    per_group = _mean_loss(_brier_rows, temperature)
+    return _by_group("brier", margin, sensitive_features, p_human, sample_weight, per_group)
 
 
 def bt_nll_by_group(
@@ -343,9 +352,5 @@ def bt_nll_by_group(
     temperature: float = 1.0,
 ) -> GroupCalibration:
     """BT negative log-likelihood within each group and the worst − best gap."""
-    t = check_temperature(temperature)
-
-    def one(d: np.ndarray, p: np.ndarray | None, w: np.ndarray | None) -> float:
-        return float(np.average(_nll_rows(d, p, t), weights=w))
-
-    return _by_group("bt_nll", margin, sensitive_features, p_human, sample_weight, one)
+    per_group = _mean_loss(_nll_rows, temperature)
+    return _by_group("bt_nll", margin, sensitive_features, p_human, sample_weight, per_group)

@@ -33,6 +33,7 @@ __all__ = [
     "combine_groups",
     "as_float_array",
     "as_sample_weight",
+    "by_label",
     "grouped_weighted_median",
 ]
 
@@ -321,6 +322,15 @@ def as_sample_weight(sample_weight: ArrayLike | None, n_rows: int) -> np.ndarray
     if not w.sum() > 0:
         raise FaroInputError("sample_weight sums to 0; at least one row needs a positive weight")
     return w
+
+
+def by_label(labels: np.ndarray, values: ArrayLike) -> dict[Any, float]:
+    """``{label: value}`` of a per-group array aligned with ``labels`` (labels as Python objects).
+
+    The ``as_dict``/``by_group`` view of the per-group results (GroupStats, GroupAUC,
+    GroupCalibration); ``labels`` and ``values`` must have the same length.
+    """
+    return {lab: float(v) for lab, v in zip(labels.tolist(), np.asarray(values), strict=True)}
 
 
 def grouped_weighted_median(

@@ -23,6 +23,7 @@ from faro_audit.metrics.groups import (
     SensitiveFeatures,
     as_float_array,
     as_sample_weight,
+    by_label,
     encode_groups,
 )
 from faro_audit.metrics.outcomes import hard_outcome
@@ -91,7 +92,8 @@ class GroupAUC:
     overall: float
 
     def as_dict(self) -> dict[object, float]:
-        return {lab: float(a) for lab, a in zip(self.labels.tolist(), self.auc, strict=True)}
+        """``{label: AUC}``."""
+        return by_label(self.labels, self.auc)
 
 
 def binary_labels(

@@ -29,6 +29,7 @@ from faro_audit.metrics.groups import (
     SensitiveFeatures,
     as_float_array,
     as_sample_weight,
+    by_label,
     encode_groups,
 )
 
@@ -75,7 +76,7 @@ class GroupStats:
 
     def as_dict(self) -> dict[object, float]:
         """``{label: m_a}``."""
-        return {lab: float(m) for lab, m in zip(self.labels.tolist(), self.mean, strict=True)}
+        return by_label(self.labels, self.mean)
 
     def gap(self, method: GapMethod = "between_groups") -> float:
         """The gap of these means (see :func:`gap_from_means`)."""

@@ -16,8 +16,7 @@ TrainingConstraint, ConstraintSet
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from faro_audit._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "retrain": "faro_audit.retrain.api",
@@ -36,13 +35,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name from its module on first use (PEP 562)."""
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'faro_audit.retrain' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

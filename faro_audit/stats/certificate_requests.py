@@ -93,24 +93,23 @@ class MeanSample:
             hash(self.key)
         except TypeError:
             raise FaroUsageError(f"MeanSample key {self.key!r} is not hashable; use a tuple of strings") from None
-        try:
-            values = np.array(self.values, dtype=np.float64, copy=True)
-        except (TypeError, ValueError):
-            raise FaroInputError(f"MeanSample {self.key!r}: values are not numbers; pass outcomes in [0, 1]") from None
-        values.setflags(write=False)
-        object.__setattr__(self, "values", values)
+        self._freeze("values", "values are not numbers; pass outcomes in [0, 1]")
         if self.sample_weight is not None:
-            try:
-                w = np.array(self.sample_weight, dtype=np.float64, copy=True)
-            except (TypeError, ValueError):
-                raise FaroInputError(f"MeanSample {self.key!r}: sample_weight is not numeric") from None
-            w.setflags(write=False)
-            object.__setattr__(self, "sample_weight", w)
+            self._freeze("sample_weight", "sample_weight is not numeric")
         n_rows = int(self.n_rows)
         if n_rows < 0:
             raise FaroUsageError(f"MeanSample {self.key!r}: n_rows={n_rows} is negative")
         object.__setattr__(self, "n_rows", n_rows)
         object.__setattr__(self, "group", str(self.group))
+
+    def _freeze(self, name: str, problem: str) -> None:
+        """Replace field ``name`` by a read-only float64 copy; FaroInputError if not numeric."""
+        try:
+            arr = np.array(getattr(self, name), dtype=np.float64, copy=True)
+        except (TypeError, ValueError):
+            raise FaroInputError(f"MeanSample {self.key!r}: {problem}") from None
+        arr.setflags(write=False)
+        object.__setattr__(self, name, arr)
 
     def same_data(self, other: MeanSample) -> bool:
         """True when ``other`` carries the same values, weights and row count."""

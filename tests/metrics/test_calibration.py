@@ -138,6 +138,41 @@ def test_by_group_values_and_gap() -> None:
     assert np.isnan(n.values[1]) and n.gap == 0.0 and n.best == n.worst == "a"
 
 
+def _brier_formula(d, p, w, t):
+    q = expit(d / t)
+    return np.average(p * (1 - q) ** 2 + (1 - p) * q**2, weights=w)
+
+
+def _nll_formula(d, p, w, t):
+    q = expit(d / t)
+    return np.average(-(p * np.log(q) + (1 - p) * np.log(1 - q)), weights=w)
+
+
+@pytest.mark.parametrize(
+    ("overall", "by_group", "formula"),
+    [(brier, brier_by_group, _brier_formula), (bt_nll, bt_nll_by_group, _nll_formula)],
+    ids=["brier", "bt_nll"],
+)
+def test_loss_by_group_is_the_loss_within_each_group(overall, by_group, formula) -> None:
+    """Brier and BT NLL share one per-group mean-loss helper: check it against the formula."""
+    rng = np.random.default_rng(3)
+    d, p, w = rng.normal(0.3, 1.5, 60), rng.uniform(size=60), rng.uniform(0.2, 2.0, 60)
+    g = rng.choice(np.array(["x", "y", "z"]), 60)
+    t = 1.7
+    res = by_group(d, sensitive_features=g, p_human=p, sample_weight=w, temperature=t)
+    assert overall(d, p_human=p, sample_weight=w, temperature=t) == pytest.approx(
+        formula(d, p, w, t), rel=1e-12)
+    for lab in ("x", "y", "z"):
+        m = g == lab
+        assert res.by_group[lab] == pytest.approx(formula(d[m], p[m], w[m], t), rel=1e-12)
+        assert res.by_group[lab] == overall(d[m], p_human=p[m], sample_weight=w[m], temperature=t)
+    assert res.gap == pytest.approx(np.nanmax(res.values) - np.nanmin(res.values))
+    with pytest.raises(FaroUsageError, match="temperature"):
+        by_group(d, sensitive_features=g, temperature=0.0)
+    with pytest.raises(FaroUsageError, match="temperature"):
+        overall(d, temperature=-1.0)
+
+
 def test_calibration_input_errors() -> None:
     with pytest.raises(FaroUsageError, match="n_bins"):
         ece([1.0], n_bins=0)
