@@ -188,3 +188,16 @@ def test_bad_options() -> None:
         group_vs_rest_tests([0.0, 1.0], sensitive_features=[0, 1], method="ttest")
     with pytest.raises(FaroUsageError, match="n_permutations"):
         group_vs_rest_tests([0.0, 1.0], sensitive_features=[0, 1], n_permutations=0)
+
+
+def test_holm_leaves_the_garbage_collector_as_it_was() -> None:
+    """holm_adjust freezes the gc around statsmodels' gc.collect() (a speed fix); the frozen
+    generation must be empty again afterwards, also when the call raises."""
+    import gc
+
+    before = gc.get_freeze_count()
+    holm_adjust([0.01, 0.2, float("nan")])
+    assert gc.get_freeze_count() == before
+    with pytest.raises(FaroUsageError):
+        holm_adjust([0.5], alpha=2.0)
+    assert gc.get_freeze_count() == before
