@@ -169,3 +169,17 @@ def test_templates_load_from_a_zipped_package(monkeypatch, tmp_path, audit_resul
         assert render_html(small) == expected
     finally:
         html_mod.environment.cache_clear()
+
+
+def test_preload_templates_compiles_what_render_uses(audit_result: AuditResult) -> None:
+    from faro_audit.report.html import environment, preload_templates
+
+    environment.cache_clear()  # a new environment, with nothing compiled yet
+    env = environment()
+    assert env.cache is not None and len(env.cache) == 0
+    n = preload_templates()
+    assert n >= 10
+    cached = {t.name for t in env.cache.values()}
+    assert len(cached) == n and {"report.html.j2", "_report_attribute.html.j2"} <= cached
+    render_html(audit_result)  # renders from the cache: nothing new compiled
+    assert {t.name for t in env.cache.values()} == cached
