@@ -84,12 +84,8 @@ def _audit_table(settings: AuditSettings) -> tuple[AuditTable, dict[str, Any]]:
     return table, {"path": settings.data, "sha256": sha, "suite": name, "suite_version": info.get("version")}
 
 
-def scored_table(target: Target, *, prefetch_report: bool = False
-                 ) -> tuple[AuditTable, dict[str, Any], dict[str, Any], dict[str, Any]]:
+def scored_table(target: Target) -> tuple[AuditTable, dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Read or score the audit table of ``target``.
-
-    While a model scores, the audit's imports (and with ``prefetch_report`` the report's) run on
-    a background thread (:mod:`faro_audit._prefetch`).
 
     Returns
     -------
@@ -103,14 +99,12 @@ def scored_table(target: Target, *, prefetch_report: bool = False
                            drop_missing_groups=s.drop_missing_groups)
         info = {"kind": "scores", "path": target.path, "sha256": table.sha256}
         return table, info, {"path": target.path, "sha256": table.sha256, "suite": None}, {}
-    from faro_audit._prefetch import prefetch
     from faro_audit.models import load_scorer, score_table
 
     table, data_info = _audit_table(s)
     opts = dict(s.model_options)
     cache_dir = opts.pop("cache_dir", "default")  # None: --no-cache; "default": the user cache
     scorer = load_scorer(target.path, **opts)
-    prefetch(report=prefetch_report)  # overlaps scoring, which runs in torch kernels
     scored, scoring = score_table(table, scorer, cache=cache_dir is not None,
                                   cache_dir=None if cache_dir in (None, "default") else cache_dir)
     desc = scorer.describe()

@@ -81,11 +81,9 @@ def read_manifest(path: str | None) -> dict[str, Any] | None:
     return doc
 
 
-def run_pipeline(args: argparse.Namespace, *, report: bool = False):
-    """Resolve the target, read or score its table, and audit it → AuditResult.
-
-    ``report``: the caller renders the report next (its imports are prefetched during scoring).
-    """
+def run_pipeline(args: argparse.Namespace):
+    """Resolve the target, read or score its table, and audit it → AuditResult."""
+    from faro_audit.audit.run import audit_table
     from faro_audit.audit.target import resolve_target, scored_table
 
     base, overrides = settings_from_args(args)
@@ -95,9 +93,7 @@ def run_pipeline(args: argparse.Namespace, *, report: bool = False):
         candidate = Path(target.path) / "faro_manifest.json"
         if candidate.is_file():
             manifest = read_manifest(str(candidate))
-    table, target_info, data_info, scoring = scored_table(target, prefetch_report=report)
-    from faro_audit.audit.run import audit_table  # after scoring: see faro_audit._prefetch
-
+    table, target_info, data_info, scoring = scored_table(target)
     settings = target.settings
     if not settings.group:
         from dataclasses import replace
