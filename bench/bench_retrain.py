@@ -14,6 +14,9 @@ accuracy, anchored to the overall TPR as Faro's anchoring is.
 
 Both see the same 50,000 pairs (Faro: 80% train split for J, 20% dual split for the
 constraint; fairlearn: all of them) and both start from nothing (Faro's head starts at 0).
+Faro trains at ε − 0.005 (``--margin``; the claim is ε = 0.02, as fairlearn's bound), so that
+its held-out gap lands below ε rather than at it. Faro's timer includes building its head
+model over the 50,000 pairs; fairlearn's starts after its design matrix is built.
 Measured on 200,000 fresh pairs from the same distribution (so the held-out gaps are precise to
 about ±0.002): wall time of the fit (median of ``--repeat`` runs after one untimed warm-up
 run of each method, so library imports and first-call initialisation are outside the timer for
@@ -69,23 +72,27 @@ def run_faro(feats: dict[str, np.ndarray], rows: dict[str, np.ndarray], eps: flo
 
     torch.set_num_threads(1)
     t0 = time.perf_counter()
-    group = feats["group"]
+    # the 50,000 fit pairs only (train split, then dual split), as fairlearn gets them
+    fit = np.concatenate([rows["train"], rows["dual"]])
+    n_train = rows["train"].size
+    group = feats["group"][fit]
     labels = tuple(sorted(set(group)))
     codes = np.searchsorted(np.array(labels), group)
-    n = group.size
     cset = ConstraintSet([TrainingConstraint("eo", "to_overall", "hard", "group", eps - margin)],
                          groups={"group": (codes, labels)})
-    model = HeadModel(feats["chosen"], feats["rejected"], weight=np.zeros(feats["chosen"].shape[1]),
-                      bias=None)
-    sampler = StratifiedSampler(rows["train"], group[rows["train"]], batch_size=batch)
-    game = PairGame(model, cset, sampler, train_rows=rows["train"], dual_rows=rows["dual"],
-                    row_weight=np.ones(n), random_state=seed)
+    model = HeadModel(feats["chosen"][fit], feats["rejected"][fit],
+                      weight=np.zeros(feats["chosen"].shape[1]), bias=None)
+    train, dual = np.arange(n_train), np.arange(n_train, fit.size)
+    sampler = StratifiedSampler(train, group[train], batch_size=batch)
+    game = PairGame(model, cset, sampler, train_rows=train, dual_rows=dual,
+                    row_weight=np.ones(fit.size), random_state=seed)
     result = run_proxygda(game, settings=GDASettings(steps=steps, eval_every=every, lr=lr,
                                                      eta_lambda=eta),
                           random_state=seed)
     elapsed = time.perf_counter() - t0
-    rc, rr = model.rewards_eval(rows["audit"])
-    acc = (np.sign(rc - rr) + 1) / 2
+    w = model.head.weight.detach().numpy()[0]  # the selected head, on the held-out pairs
+    d = (feats["chosen"][rows["audit"]] - feats["rejected"][rows["audit"]]) @ w
+    acc = (np.sign(d) + 1) / 2
     return elapsed, acc, result
 
 
@@ -155,7 +162,8 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=0.2, help="Faro Adam learning rate")
     ap.add_argument("--eta", type=float, default=10.0, help="Faro multiplier step")
     ap.add_argument("--every", type=int, default=10, help="Faro dual evaluation interval")
-    ap.add_argument("--margin", type=float, default=0.0, help="Faro trains at eps - margin")
+    ap.add_argument("--margin", type=float, default=0.005,
+                    help="Faro trains at eps - margin (and claims eps, like fairlearn)")
     ap.add_argument("--repeat", type=int, default=3, help="timing repeats (median reported)")
     args = ap.parse_args()
     seeds = [int(x) for x in args.seeds.split(",")]

@@ -8,10 +8,9 @@ with ``--sweep``, ``sweep.json``. Exit 0 once written; 2 on bad input; 130 when 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from faro_audit.audit.settings import BOUNDS
@@ -48,10 +47,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="evaluate the dual split and update λ every N steps")
     t.add_argument("--lr", type=float, default=None,
                    help="learning rate (default 1e-2 head, 1e-5 full, 1e-4 lora)")
-    t.add_argument("--pairs-per-step", type=int, default=256, help="minibatch size in pairs")
-    t.add_argument("--eta-lambda", type=float, default=1.0, help="multiplier step η_λ")
-    t.add_argument("--lambda-max", type=float, default=100.0, help="multiplier cap Λ (gda)")
-    t.add_argument("--multiplier-update", choices=("gda", "swap-regret"), default="gda")
+    t.add_argument("--pairs-per-step", type=int, default=256,
+                   help="minibatch size in pairs (0: the whole train split every step)")
+    t.add_argument("--optimizer", choices=("adam", "sgd", "lbfgs"), default="adam",
+                   help="θ optimiser (lbfgs: quasi-Newton steps, for head mode with "
+                        "--pairs-per-step 0, --lr 1, --eval-every 1, ~20 steps)")
+    t.add_argument("--inner-iterations", type=int, default=20,
+                   help="L-BFGS iterations per step (--optimizer lbfgs)")
+    t.add_argument("--eta-lambda", type=float, default=1.0,
+                   help="multiplier step η_λ (ρ of the augmented Lagrangian)")
+    t.add_argument("--lambda-max", type=float, default=100.0,
+                   help="multiplier cap Λ (gda, augmented)")
+    t.add_argument("--multiplier-update", choices=("gda", "augmented", "swap-regret"),
+                   default="gda")
     t.add_argument("--mixture", action="store_true",
                    help="also solve Cotter et al.'s LP for a mixture of ≤ m+1 checkpoints")
     t.add_argument("--reward-penalty", type=float, default=0.0, help="c in J + c·mean r²")
@@ -105,6 +113,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
 
     gda = GDASettings(steps=args.steps, eval_every=args.eval_every,
                       lr=args.lr if args.lr is not None else _DEFAULT_LR[args.mode],
+                      optimizer=args.optimizer, inner_iterations=args.inner_iterations,
                       eta_lambda=args.eta_lambda, lambda_max=args.lambda_max,
                       multiplier_update=args.multiplier_update, mixture=args.mixture)
     model = ModelOptions(device=args.device, dtype=args.dtype, max_length=args.max_length,

@@ -20,7 +20,8 @@ from faro_audit._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "retrain": "faro_audit.retrain.api",
-    "RetrainSettings": "faro_audit.retrain.api",
+    "RetrainSettings": "faro_audit.retrain.settings",
+    "HEAD_QUASI_NEWTON": "faro_audit.retrain.settings",
     "RetrainResult": "faro_audit.retrain.api",
     "run_proxygda": "faro_audit.retrain.proxygda",
     "GDASettings": "faro_audit.retrain.proxygda",
@@ -30,7 +31,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
-    "ConstraintSet", "GDAResult", "GDASettings", "RetrainResult", "RetrainSettings",
+    "HEAD_QUASI_NEWTON", "ConstraintSet", "GDAResult", "GDASettings", "RetrainResult", "RetrainSettings",
     "TrainingConstraint", "retrain", "run_proxygda",
 ]
 

@@ -1,14 +1,16 @@
 """``retrain(...)``: Faro retraining of a flagged reward model, end to end (SPEC §7, §5.5).
 
 1. Split the training pairs (stratified by group, by cluster) into train / dual (/ audit).
-2. Play ProxyGDA (:mod:`faro_audit.retrain.proxygda`) in the chosen mode and select a
-   checkpoint on the dual split; declared slack s = max_j (g_j − ε_j)⁺ there.
+2. Play ProxyGDA (:mod:`faro_audit.retrain.proxygda`, through
+   :func:`faro_audit.retrain.runs.train_run`) in the chosen mode and select a checkpoint on the
+   dual split; declared slack s = max_j (g_j − ε_j)⁺ there.
 3. Save the model into a temporary directory next to ``out`` and, when everything is written,
    rename it to ``out`` (atomic on one file system). An interruption (Ctrl-C) or an error
    removes the temporary directory; ``out`` is never half-written, and the input directory is
    only read.
 4. Compare, on the held-out audit rows, the input model, unconstrained retraining with the
-   same budget, group reweighting, per-group margin shift and Faro (``comparison.json``).
+   same budget, group reweighting, per-group margin shift and Faro (``comparison.json``;
+   :func:`faro_audit.retrain.runs.compare_methods`).
 5. Audit the input and the retrained model on the held-out rows with the certificate and the
    Faro slack check UCB ≤ ε + s (``audit_before.json``, ``audit.json``).
 6. Optionally sweep the tolerances (``sweep.json``).
@@ -24,7 +26,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,19 +35,8 @@ import numpy as np
 from faro_audit.audit.constraints import ConstraintSpec, expand_constraints
 from faro_audit.errors import FaroUsageError
 from faro_audit.io.table import AuditTable
-from faro_audit.retrain.baselines import (
-    BASELINE_DESCRIPTIONS,
-    balance_weights,
-    fit_group_shift,
-)
-from faro_audit.retrain.batches import StratifiedSampler
-from faro_audit.retrain.compare import (
-    DEFINITIONS,
-    Comparison,
-    MethodMetrics,
-    evaluate_margins,
-)
-from faro_audit.retrain.constraints import ConstraintSet, TrainingConstraint
+from faro_audit.retrain.compare import Comparison
+from faro_audit.retrain.constraints import TrainingConstraint
 from faro_audit.retrain.data import RetrainData, prepare_data
 from faro_audit.retrain.loading import dir_sha256
 from faro_audit.retrain.manifest import (
@@ -54,48 +45,22 @@ from faro_audit.retrain.manifest import (
     build_manifest,
     write_json,
 )
-from faro_audit.retrain.problem import PairGame
-from faro_audit.retrain.proxygda import Checkpoint, GDAResult, GDASettings, run_proxygda
-from faro_audit.retrain.session import ModelOptions, Session
+from faro_audit.retrain.proxygda import GDAResult
+from faro_audit.retrain.runs import (
+    compare_methods,
+    progress_enabled,
+    sweep_tolerances,
+    train_run,
+)
+from faro_audit.retrain.session import Session
+from faro_audit.retrain.settings import RetrainSettings
 from faro_audit.retrain.splits import split_summary
-from faro_audit.retrain.sweep import DEFAULT_FACTORS, SweepResult, run_sweep
+from faro_audit.retrain.sweep import DEFAULT_FACTORS, SweepResult
 
 #: Sub-directory of the output model directory holding the report.
 REPORT_DIR = "report"
 
 __all__ = ["REPORT_DIR", "RetrainResult", "RetrainSettings", "resolve_constraints", "retrain"]
-
-
-@dataclass(frozen=True)
-class RetrainSettings:
-    """Settings of a retraining run (recorded in the manifest).
-
-    ``gda`` holds the game's settings (steps, eval_every, lr, η_λ, Λ, multiplier update,
-    mixture); ``model`` how the input is loaded. ``batch_size`` is the number of pairs per step
-    (split equally over the joint groups); ``cf_sets_per_batch`` twin sets per step.
-    ``margin`` m trains every constraint at ε − m while the model claims ε: the held-out
-    certificate needs UCB ≤ ε + s, and a model trained exactly to ε on the dual split has a
-    held-out estimate near ε, so its upper bound lands above ε by about the interval's
-    half-width; a margin of that size leaves room for it.
-    """
-
-    mode: str = "head"
-    gda: GDASettings = field(default_factory=lambda: GDASettings(steps=500, eval_every=10,
-                                                                   lr=0.01))
-    model: ModelOptions = field(default_factory=ModelOptions)
-    batch_size: int = 256
-    cf_sets_per_batch: int = 32
-    reward_penalty: float = 0.0
-    temperature: float = 1.0
-    margin: float = 0.0
-    dual_fraction: float = 0.2
-    audit_fraction: float = 0.2
-    objective_rows: int | None = None
-    seed: int = 0
-    delta: float = 0.05
-    bound: str = "betting"
-    n_boot: int = 1000
-    baselines: bool = True
 
 
 @dataclass(frozen=True)
@@ -125,59 +90,6 @@ def resolve_constraints(specs: Sequence[str | ConstraintSpec], table: AuditTable
                                   has_twins="cf_id" in table.frame.columns, has_labels=True,
                                   explicit=True)
     return [TrainingConstraint.from_spec(s) for s in expanded]
-
-
-def _progress_enabled(progress: bool | None) -> bool:
-    return sys.stderr.isatty() if progress is None else bool(progress)
-
-
-class _Bar:
-    """tqdm bar over steps with (J, worst violation, largest λ); silent when disabled."""
-
-    def __init__(self, total: int, desc: str, enabled: bool) -> None:
-        from tqdm.auto import tqdm
-
-        self.bar = tqdm(total=total, desc=desc, disable=not enabled, leave=False,
-                        file=sys.stderr, dynamic_ncols=True)
-        self.last = 0
-
-    def __call__(self, cp: Checkpoint) -> None:
-        self.bar.update(cp.step - self.last)
-        self.last = cp.step
-        self.bar.set_postfix(J=f"{cp.objective:.4f}",
-                             worst=f"{cp.max_violation:+.4f}" if cp.values else "-",
-                             lam=f"{max(cp.lambdas[1:], default=0.0):.3g}")
-
-    def close(self) -> None:
-        self.bar.close()
-
-
-def _train(session: Session, data: RetrainData, constraints: Sequence[TrainingConstraint],
-           settings: RetrainSettings, *, row_weight: np.ndarray, label: str,
-           progress: bool) -> tuple[Any, GDAResult, ConstraintSet]:
-    cset = ConstraintSet(constraints, groups=data.groups, cf_sets=data.cf_sets,
-                         p_human=data.p_human, temperature=settings.temperature)
-    train = data.splits.train.rows
-    sampler = StratifiedSampler(train, data.strata[train], batch_size=settings.batch_size,
-                                row_weight=row_weight, cf_sets=data.cf_sets,
-                                cf_sets_per_batch=settings.cf_sets_per_batch)
-    model = session.new_model()
-    game = PairGame(model, cset, sampler, train_rows=train, dual_rows=data.splits.dual.rows,
-                    row_weight=row_weight, p_human=data.p_human,
-                    reward_penalty=settings.reward_penalty,
-                    objective_rows=settings.objective_rows, random_state=settings.seed)
-    bar = _Bar(settings.gda.steps, label, progress)
-    try:
-        result = run_proxygda(game, settings=settings.gda, random_state=settings.seed,
-                              callback=bar)
-    finally:
-        bar.close()
-    return model, result, cset
-
-
-def _margins(model: Any, rows: np.ndarray) -> np.ndarray:
-    rc, rr = model.rewards_eval(rows)
-    return rc - rr
 
 
 def _audit(data: RetrainData, rows: np.ndarray, margins_rc_rr: tuple[np.ndarray, np.ndarray],
@@ -243,7 +155,7 @@ def retrain(
     """
     s = settings or RetrainSettings()
     say = log or (lambda _msg: None)
-    show = _progress_enabled(progress)
+    show = progress_enabled(progress)
     model_path, out_path = Path(model), Path(out)
     _check_out(out_path, model_path)
     cons = resolve_constraints(constraints, data)
@@ -263,8 +175,8 @@ def retrain(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_path.name}.faro-tmp-", dir=out_path.parent))
     try:
         say(f"Faro: {s.gda.steps} steps, constraints {', '.join(c.text for c in cons)}")
-        faro_model, result, cset = _train(session, rd, train_cons, s, row_weight=rd.weight,
-                                          label="faro", progress=show)
+        faro_model, result, cset = train_run(session, rd, train_cons, s, row_weight=rd.weight,
+                                             label="faro", progress=show)
         faro_rc_rr = faro_model.rewards_eval(audit_rows)
         manifest = build_manifest(
             result=result, cset=cset, claimed=cons, delta=s.delta, temperature=s.temperature,
@@ -281,8 +193,8 @@ def retrain(
         del faro_model
         write_json(tmp / MANIFEST_NAME, manifest)
         write_json(tmp / SPLITS_NAME, rd.splits.rows_dict())
-        comparison = _compare(session, rd, cons, s, faro_rc_rr, result,
-                              manifest["declared_slack"], show)
+        comparison = compare_methods(session, rd, cons, s, faro_rc_rr, result,
+                                     manifest["declared_slack"], show)
         write_json(tmp / "comparison.json", comparison.to_dict())
         say("auditing the input and the retrained model on the held-out rows")
         audit_before = _audit(rd, audit_rows, session.original_rewards_on(audit_rows), cons, s, None,
@@ -294,7 +206,7 @@ def retrain(
         sweep_result = None
         if sweep:
             factors = DEFAULT_FACTORS if sweep is True else tuple(float(f) for f in sweep)  # type: ignore[arg-type]
-            sweep_result = _sweep(session, rd, cons, s, factors, show, say)
+            sweep_result = sweep_tolerances(session, rd, cons, s, factors, show, say)
             write_json(tmp / "sweep.json", sweep_result.to_dict())
         report = _write_report(tmp / REPORT_DIR, audit, audit_before, comparison, sweep_result)
         if dir_sha256(model_path) != input_sha:  # defensive: the input must be untouched
@@ -350,62 +262,3 @@ def _settings_dict(s: RetrainSettings, session: Session) -> dict[str, Any]:
     out = asdict(s)
     out["session"] = session.describe()
     return out
-
-
-def _compare(session: Session, rd: RetrainData, cons: Sequence[TrainingConstraint],
-             s: RetrainSettings, faro_rc_rr: tuple[np.ndarray, np.ndarray], result: GDAResult,
-             slack: float, show: bool) -> Comparison:
-    rows = rd.audit_rows
-    T = s.temperature
-
-    def ev(name: str, margin: np.ndarray, **extra: Any) -> MethodMetrics:
-        return evaluate_margins(margin, rd, rows, cons, method=name, temperature=T,
-                                description=BASELINE_DESCRIPTIONS[name], extra=extra)
-
-    methods = [ev("original", session.original_margins(rows))]
-    if s.baselines:
-        m, r, _ = _train(session, rd, (), s, row_weight=rd.weight, label="unconstrained",
-                         progress=show)
-        methods.append(ev("unconstrained", _margins(m, rows), selected_step=r.selected_checkpoint.step))
-        del m
-        w = balance_weights(rd.strata, rd.splits.train.rows, rd.weight)
-        m, r, _ = _train(session, rd, (), s, row_weight=w, label="reweighting", progress=show)
-        methods.append(ev("reweighting", _margins(m, rows), selected_step=r.selected_checkpoint.step))
-        del m
-        group_cons = [c for c in cons if c.metric in ("dp", "eo")]
-        if group_cons:
-            c0 = group_cons[0]
-            dual = rd.splits.dual.rows
-            shift = fit_group_shift(session.original_margins(dual), rd.strata[dual],
-                                    weight=rd.weight[dual],
-                                    p_human=None if rd.p_human is None else rd.p_human[dual],
-                                    metric=c0.metric, hard=c0.outcome == "hard",
-                                    temperature=T)
-            shifted = shift.apply(session.original_margins(rows), rd.strata[rows])
-            methods.append(ev("group_shift", shifted, **shift.as_dict()))
-    faro_margin = faro_rc_rr[0] - faro_rc_rr[1]
-    methods.append(ev("faro", faro_margin, declared_slack=slack,
-                      selected_step=result.selected_checkpoint.step,
-                      dual_feasible=result.selected_checkpoint.feasible))
-    return Comparison(
-        data="audit table" if rd.n_train_table < rd.n_rows else "held-out audit split",
-        n_rows=int(rows.size), temperature=T,
-        constraints=tuple(c.as_dict() for c in cons), methods=tuple(methods),
-        definitions=dict(DEFINITIONS),
-    )
-
-
-def _sweep(session: Session, rd: RetrainData, cons: Sequence[TrainingConstraint],
-           s: RetrainSettings, factors: Sequence[float], show: bool,
-           say: Callable[[str], None]) -> SweepResult:
-    rows = rd.audit_rows
-
-    def fit(scaled: Sequence[TrainingConstraint]) -> tuple[MethodMetrics, GDAResult]:
-        m, r, _ = _train(session, rd, scaled, s, row_weight=rd.weight, label="sweep",
-                         progress=show)
-        metrics = evaluate_margins(_margins(m, rows), rd, rows, scaled, method="faro",
-                                   description="sweep point", temperature=s.temperature)
-        return metrics, r
-
-    return run_sweep(fit, cons, factors=factors,
-                     progress=lambda f: say(f"sweep: tolerance factor {f:g}"))

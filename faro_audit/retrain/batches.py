@@ -12,6 +12,11 @@ one vectorised draw; for b ≪ N_s it differs from sampling without replacement 
 
 For counterfactual constraints a step also draws ``cf_sets_per_batch`` whole twin sets
 (uniformly, without replacement), whose rows give the proxy of the mean twin-set spread.
+
+``batch_size=0`` asks for full batches: every step returns the whole split once, with its
+``weight`` column (and every twin set), so the proxies are the split's exact soft-outcome
+gaps and a step is deterministic (for L-BFGS, :mod:`faro_audit.retrain.proxygda`; cheap in
+``head`` mode, where a step is one matrix–vector product over cached features).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from faro_audit.errors import FaroUsageError
 
 __all__ = ["Batch", "StratifiedSampler"]
 
@@ -52,7 +59,8 @@ class StratifiedSampler:
     strata : numpy.ndarray
         Stratum label of each of ``rows``.
     batch_size : int
-        B, the number of rows per step (split equally over the strata, at least one each).
+        B, the number of rows per step (split equally over the strata, at least one each);
+        0: the whole split every step (full batches).
     row_weight : numpy.ndarray, optional
         ``weight`` column over the *table* (indexed by table row); default 1.
     cf_sets : numpy.ndarray of int, optional
@@ -72,6 +80,10 @@ class StratifiedSampler:
         cf_sets_per_batch: int = 0,
     ) -> None:
         rows = np.asarray(rows, dtype=np.int64)
+        if int(batch_size) < 0:
+            raise FaroUsageError(f"batch_size must be ≥ 0 (0: full batches); got {batch_size}")
+        self.full = int(batch_size) == 0
+        self._rows = np.sort(rows)
         labels, inv = np.unique(np.asarray(strata).astype(str), return_inverse=True)
         order = np.argsort(inv, kind="stable")
         self._members = rows[order]  # rows grouped by stratum
@@ -84,7 +96,7 @@ class StratifiedSampler:
         self._base_weight = np.repeat(self._sizes / b, b)
         self.row_weight = row_weight
         self.sets: list[np.ndarray] = []
-        if cf_sets is not None and cf_sets_per_batch > 0:
+        if cf_sets is not None and (cf_sets_per_batch > 0 or self.full):
             ids = np.asarray(cf_sets)[rows]
             keep = ids >= 0
             order = np.argsort(ids[keep], kind="stable")
@@ -94,6 +106,12 @@ class StratifiedSampler:
         self.cf_sets_per_batch = int(cf_sets_per_batch)
 
     def sample(self, rng: np.random.Generator) -> Batch:
+        if self.full:
+            rows = self._rows
+            weight = (np.ones(rows.size) if self.row_weight is None
+                      else np.asarray(self.row_weight, dtype=np.float64)[rows])
+            cf_rows = np.concatenate(self.sets) if self.sets else np.zeros(0, dtype=np.int64)
+            return Batch(rows, weight / weight.mean(), cf_rows)
         k = self._stratum_of_draw
         pos = self._starts[k] + (rng.random(k.size) * self._sizes[k]).astype(np.int64)
         rows = self._members[pos]

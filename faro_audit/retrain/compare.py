@@ -7,6 +7,11 @@ Faro) the margins d on the held-out audit rows give, with the metric functions o
 * every constrained gap with its own outcome and method (``dp_gap``; EO for pairs as the gap of
   ``pair_accuracy_outcome``; CF as ``cf_gap`` over twin sets of ≥ 2 rows);
 * pairwise accuracy (``pairwise_accuracy``, overall and per group of each attribute);
+* with ``p_human``: agreement with the raters, a = p·h + (1 − p)(1 − h) with h = 1[d > 0]
+  (ties ½), overall and per group (``pair_accuracy_outcome``, the accuracy the audit reports
+  per group when the table has ``p_human``). Pairwise accuracy counts how often the model
+  prefers the ``chosen`` column; agreement, how often it sides with the raters' votes;
+  without ``p_human`` they are the same;
 * BT negative log-likelihood (``bt_nll``) and ECE with 15 equal-mass bins (``ece``).
 
 These are point estimates for comparison; the certificate with its confidence bounds is the
@@ -26,7 +31,7 @@ from faro_audit.metrics.calibration import bt_nll, ece
 from faro_audit.metrics.counterfactual import cf_gap
 from faro_audit.metrics.ordinal import pairwise_accuracy
 from faro_audit.metrics.outcomes import hard_outcome
-from faro_audit.metrics.parity import dp_gap, pair_accuracy_outcome
+from faro_audit.metrics.parity import dp_gap, group_means, pair_accuracy_outcome
 from faro_audit.retrain.constraints import TrainingConstraint
 from faro_audit.retrain.data import RetrainData
 
@@ -50,6 +55,10 @@ class MethodMetrics:
     n_rows : int
     extra : dict
         Method details (e.g. fitted offsets, declared slack).
+    human_agreement : float or None
+        Agreement with the raters (``p_human``; ``None`` without it).
+    agreement_by_group : dict
+        attribute → {group: agreement} (empty without ``p_human``).
     """
 
     method: str
@@ -61,6 +70,8 @@ class MethodMetrics:
     accuracy_by_group: dict[str, dict[str, float]]
     n_rows: int
     extra: dict[str, Any] = field(default_factory=dict)
+    human_agreement: float | None = None
+    agreement_by_group: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def satisfies(self, constraints: Sequence[TrainingConstraint]) -> bool:
         """Every point-estimate gap ≤ its ε."""
@@ -91,6 +102,8 @@ DEFINITIONS = {
     "gaps": "each constraint's gap on the held-out rows with its own outcome (soft σ(d/T) or "
             "hard 1[d>0]) and method, as the audit computes it (SPEC §3)",
     "pairwise_accuracy": "share of held-out pairs with d > 0, ties ½",
+    "human_agreement": "with p_human: mean of p·1[d>0] + (1−p)·1[d<0], ties ½ (how often the "
+                       "model sides with the raters)",
     "bt_nll": "mean −log σ(d) (with p_human: −[p log σ(d) + (1−p) log σ(−d)])",
     "ece": "expected calibration error, 15 equal-mass bins of max(σ(d), 1−σ(d))",
 }
@@ -134,14 +147,19 @@ def evaluate_margins(
         y = pair_accuracy_outcome(o, p_human=p) if c.metric == "eo" else o
         gaps[c.text] = float(dp_gap(y[keep], sensitive_features=np.asarray(labels)[cc[keep]],
                                     sample_weight=w[keep], method=c.method))
+    agree = None if p is None else pair_accuracy_outcome(hard, p_human=p)
     by_group: dict[str, dict[str, float]] = {}
+    agree_by_group: dict[str, dict[str, float]] = {}
     for attr, (codes, labels) in data.groups.items():
         cc = codes[rows]
         keep = cc >= 0
-        acc = pairwise_accuracy(d[keep], sensitive_features=np.asarray(labels)[cc[keep]],
-                                sample_weight=w[keep])
+        names = np.asarray(labels)[cc[keep]]
+        acc = pairwise_accuracy(d[keep], sensitive_features=names, sample_weight=w[keep])
         assert acc.by_group is not None
         by_group[attr] = {str(k): float(v) for k, v in acc.by_group.as_dict().items()}
+        if agree is not None:
+            gm = group_means(agree[keep], sensitive_features=names, sample_weight=w[keep])
+            agree_by_group[attr] = {str(k): float(v) for k, v in gm.as_dict().items()}
     return MethodMetrics(
         method=method,
         description=description,
@@ -152,4 +170,6 @@ def evaluate_margins(
         accuracy_by_group=by_group,
         n_rows=int(rows.size),
         extra=dict(extra or {}),
+        human_agreement=None if agree is None else float(np.average(agree, weights=w)),
+        agreement_by_group=agree_by_group,
     )

@@ -120,15 +120,18 @@ def pair_outcome(margin: torch.Tensor, *, hard: bool, temperature: float) -> tor
 
 def _group_values(o: torch.Tensor, codes: torch.Tensor, K: int, w: torch.Tensor, method: str,
                   eps: float) -> torch.Tensor:
-    """One-sided values of a parity constraint over the rows with a defined group."""
-    keep = codes >= 0
-    o, codes, w = o[keep], codes[keep], w[keep]
+    """One-sided values of a parity constraint over the rows with a defined group (rows with
+    code −1 get weight 0 instead of being masked out: the same sums without a gather)."""
+    defined = codes >= 0
+    w = torch.where(defined, w, torch.zeros_like(w))
+    codes = torch.where(defined, codes, torch.zeros_like(codes))
     ws = torch.zeros(K, dtype=o.dtype).index_add(0, codes, w)
-    s = torch.zeros(K, dtype=o.dtype).index_add(0, codes, w * o)
+    wo = w * o
+    s = torch.zeros(K, dtype=o.dtype).index_add(0, codes, wo)
     present = ws > 0
     m = s / torch.where(present, ws, torch.ones_like(ws))
     if method == "to_overall":
-        pool = (w * o).sum() / w.sum().clamp_min(torch.finfo(o.dtype).tiny)
+        pool = wo.sum() / w.sum().clamp_min(torch.finfo(o.dtype).tiny)
         vals = torch.cat([m - pool, pool - m]) - eps
         mask = torch.cat([present, present])
     else:
@@ -227,7 +230,8 @@ class ConstraintSet:
                     owner.append(j)
                     desc.append(f"{c.name}: m[{labels[a]}] − m[{labels[b]}] ≤ ε")
         self.cf_sets = None if cf_sets is None else np.asarray(cf_sets, dtype=np.int64)
-        self.p_human = None if p_human is None else torch.as_tensor(np.asarray(p_human, float))
+        self.p_human = (None if p_human is None
+                        else torch.from_numpy(np.array(p_human, dtype=np.float64)))
         self.owner = np.asarray(owner, dtype=np.int64)
         self.descriptions = tuple(desc)
         self.n_one_sided = len(owner)
@@ -280,9 +284,9 @@ class ConstraintSet:
                 outcome_cache[hard] = pair_outcome(margin, hard=hard, temperature=T)
             o = outcome_cache[hard]
             if c.metric == "eo" and self.p_human is not None:
-                p = self.p_human[rows_t].to(o.dtype)
+                p = torch.index_select(self.p_human, 0, rows_t).to(o.dtype)
                 o = p * o + (1.0 - p) * (1.0 - o)
-            codes = self._codes[c.attribute][rows_t]  # type: ignore[index]
+            codes = torch.index_select(self._codes[c.attribute], 0, rows_t)  # type: ignore[index]
             K = len(self._labels[c.attribute])  # type: ignore[index]
             out.append(_group_values(o, codes, K, weight.to(o.dtype), c.method, c.epsilon))
         if not out:

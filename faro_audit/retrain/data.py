@@ -49,6 +49,11 @@ class RetrainData:
     cf_sets : numpy.ndarray or None
         Twin-set code per row (−1 for none), when ``cf_id`` exists.
     weight, p_human : numpy.ndarray (p_human may be None)
+    n_train_table : int
+        Rows of the training table (the first rows of ``frame``).
+    scoped_groups : bool
+        Group columns may be missing outside their scope (one attribute per row, as in the
+        built-in suite); passed on to the audit tables of :meth:`table`.
     """
 
     frame: pd.DataFrame
@@ -61,6 +66,7 @@ class RetrainData:
     weight: np.ndarray
     p_human: np.ndarray | None
     n_train_table: int
+    scoped_groups: bool = False
 
     @property
     def n_rows(self) -> int:
@@ -71,7 +77,8 @@ class RetrainData:
         sub = self.frame.iloc[np.asarray(rows)].reset_index(drop=True).copy()
         for name, values in reward_columns.items():
             sub[name] = np.asarray(values, dtype=np.float64)
-        return AuditTable(frame=sub, shape="pairs", group_columns=self.group_columns)
+        return AuditTable(frame=sub, shape="pairs", group_columns=self.group_columns,
+                          scoped_groups=self.scoped_groups)
 
 
 def _check(table: AuditTable, what: str) -> None:
@@ -172,4 +179,5 @@ def prepare_data(
         frame=frame, group_columns=groups_cols, splits=splits, audit_rows=audit_rows,
         groups=groups, strata=strata_labels(frame, attributes), cf_sets=cf_sets,
         weight=weight, p_human=p_human, n_train_table=n_train,
+        scoped_groups=data.scoped_groups or (audit_data is not None and audit_data.scoped_groups),
     )

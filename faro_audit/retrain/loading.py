@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-
 __all__ = ["LoadedModel", "PairTexts", "dir_sha256", "load_reward_model"]
 
 

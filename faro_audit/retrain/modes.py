@@ -101,7 +101,8 @@ class HeadModel:
 
     def rewards(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         idx = torch.as_tensor(np.asarray(rows), dtype=torch.long)
-        return self.head(self.Xc[idx])[:, 0], self.head(self.Xr[idx])[:, 0]
+        return (self.head(torch.index_select(self.Xc, 0, idx))[:, 0],
+                self.head(torch.index_select(self.Xr, 0, idx))[:, 0])
 
     def margins(self, rows: np.ndarray) -> torch.Tensor:
         """d = w·(φ_c − φ_r) (the bias cancels), from the cached differences: half the work of
@@ -109,7 +110,7 @@ class HeadModel:
         if self._delta is None:
             self._delta = self.Xc - self.Xr
         idx = torch.as_tensor(np.asarray(rows), dtype=torch.long)
-        return self._delta[idx] @ self.head.weight[0]
+        return torch.index_select(self._delta, 0, idx) @ self.head.weight[0]
 
     def margins_eval(self, rows: np.ndarray) -> np.ndarray:
         """Margins without gradient, in the features' float32 (as the model computes them)."""
@@ -121,7 +122,7 @@ class HeadModel:
         with torch.no_grad():
             for s in range(0, rows.size, self.chunk):
                 idx = torch.as_tensor(rows[s:s + self.chunk])
-                out[s:s + self.chunk] = (self._delta[idx] @ w).double().numpy()
+                out[s:s + self.chunk] = (torch.index_select(self._delta, 0, idx) @ w).double().numpy()
         return out
 
     def rewards_eval(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -35,7 +35,8 @@ def bt_objective(d: torch.Tensor, weight: torch.Tensor, p_human: torch.Tensor | 
     if p_human is None:
         loss = F.softplus(-d)
     else:
-        loss = p_human * F.softplus(-d) + (1.0 - p_human) * F.softplus(d)
+        p = p_human.to(d.dtype)  # the margins' precision (float32 in head mode)
+        loss = p * F.softplus(-d) + (1.0 - p) * F.softplus(d)
     if reward_penalty > 0:
         assert rc is not None and rr is not None
         loss = loss + reward_penalty * 0.5 * (rc**2 + rr**2)
@@ -72,7 +73,8 @@ class PairGame:
         self.sampler = sampler
         self.n_constraints = constraints.n_one_sided
         self.row_weight = np.asarray(row_weight, dtype=np.float64)
-        self.p_human = None if p_human is None else torch.as_tensor(np.asarray(p_human, float))
+        self.p_human = (None if p_human is None
+                        else torch.from_numpy(np.array(p_human, dtype=np.float64)))
         self.reward_penalty = float(reward_penalty)
         train_rows = np.asarray(train_rows, dtype=np.int64)
         if objective_rows is not None and train_rows.size > objective_rows:
@@ -88,7 +90,9 @@ class PairGame:
         return self.model.trainable()
 
     def _p(self, rows: np.ndarray) -> torch.Tensor | None:
-        return None if self.p_human is None else self.p_human[torch.as_tensor(rows)]
+        if self.p_human is None:
+            return None
+        return torch.index_select(self.p_human, 0, torch.as_tensor(np.asarray(rows, dtype=np.int64)))
 
     def _margins(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor | None,
                                                   torch.Tensor | None]:

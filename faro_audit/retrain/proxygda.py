@@ -8,11 +8,19 @@ The game knows nothing about reward models. A :class:`Game` supplies
   constraints c_i(θ) = g_i(θ) − ε_i on the dual split (no gradient; hard outcomes allowed);
 * ``parameters()``, ``snapshot()``, ``restore(state)``.
 
-Two multiplier updates:
+Three multiplier updates:
 
 ``"gda"`` (SPEC §7)
     θ ← optimiser step on J_b + Σ_i λ_i c̃_{b,i}; every k steps
     λ_i ← clip(λ_i + η_λ c_i, 0, Λ) with the true values c_i.
+``"augmented"`` (the method of multipliers: Hestenes 1969, Powell 1969, Rockafellar 1973)
+    θ ← optimiser step on J_b + P_ρ(c̃_b; λ) with the Powell–Hestenes–Rockafellar term
+    P_ρ(c; λ) = (1/2ρ) Σ_i [(λ_i + ρ c_i)₊² − λ_i²], ρ = η_λ (:func:`augmented_penalty`); the
+    multipliers are updated as for ``"gda"``. Its gradient in c̃_i is (λ_i + ρ c̃_i)₊, so a
+    violation is pushed back at once rather than after λ has grown over several updates:
+    plain GDA's linear Lagrangian lets θ overshoot while λ lags and then oscillate, which the
+    quadratic term damps (the same role as the proportional term of PI-controlled multipliers,
+    Stooke, Achiam & Abbeel 2020, ICML).
 ``"swap-regret"`` (Cotter, Jiang & Sridharan 2019, "Two-player games for efficient non-convex
 constrained optimization", ALT, Algorithm 2/4)
     λ ∈ Δ^{m+1} weights the objective and the m constraints, the θ-player descends
@@ -20,6 +28,16 @@ constrained optimization", ALT, Algorithm 2/4)
     M ← colnormalise(M ⊙ exp(η_λ Δ λᵀ)) with Δ = (0, c_1, …, c_m), and plays the Perron
     (stationary) eigenvector λ = Mλ. This has no swap regret, which is what makes the
     proxy-Lagrangian game (where θ sees proxies and λ sees the true constraints) converge.
+
+θ optimisers: Adam or SGD (one gradient step per step), or L-BFGS (Liu & Nocedal 1989;
+:class:`torch.optim.LBFGS` with a strong-Wolfe line search): each step runs up to
+``inner_iterations`` quasi-Newton iterations on one minibatch (drawn once per step, so the
+closure L-BFGS re-evaluates is deterministic). For small, smooth, ill-conditioned problems such
+as a linear score head on a frozen backbone's features (whose second-moment matrix can have a
+condition number of 10⁹), first-order steps crawl along the weak directions, while L-BFGS with
+full batches (``batch_size=0`` in :mod:`faro_audit.retrain.batches`) and the augmented
+multipliers solves each step's Lagrangian nearly exactly; ``k = 1`` then updates λ after every
+such solve.
 
 Every k steps (and at step 0 and the last step) the game evaluates J and c at the current θ,
 updates λ with these c, and records (step, J, c, λ after the update).
@@ -46,9 +64,13 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 import torch
-from scipy.optimize import linprog
 
 from faro_audit.errors import FaroUsageError
+from faro_audit.retrain.multipliers import (
+    augmented_penalty,
+    perron_vector,
+    solve_mixture,
+)
 
 __all__ = [
     "Checkpoint",
@@ -56,13 +78,14 @@ __all__ = [
     "GDASettings",
     "Game",
     "Mixture",
+    "augmented_penalty",
     "perron_vector",
     "run_proxygda",
     "selection_key",
     "solve_mixture",
 ]
 
-MultiplierUpdate = Literal["gda", "swap-regret"]
+MultiplierUpdate = Literal["gda", "augmented", "swap-regret"]
 
 
 class Game(Protocol):
@@ -92,14 +115,19 @@ class GDASettings:
     eval_every : int
         k: evaluate the true constraints, update λ and record every k steps.
     lr : float
-        Learning rate of the θ optimiser.
-    optimizer : {"adam", "sgd"}
-        θ optimiser (:class:`torch.optim.Adam` or plain :class:`torch.optim.SGD`).
+        Learning rate of the θ optimiser (for L-BFGS the initial step length; 1 is the usual
+        choice with its line search).
+    optimizer : {"adam", "sgd", "lbfgs"}
+        θ optimiser (:class:`torch.optim.Adam`, plain :class:`torch.optim.SGD`, or
+        :class:`torch.optim.LBFGS` with a strong-Wolfe line search).
+    inner_iterations : int
+        L-BFGS iterations per step (ignored by Adam and SGD).
     eta_lambda : float
-        η_λ, the multiplier step.
+        η_λ, the multiplier step (ρ of the augmented Lagrangian).
     lambda_max : float
-        Λ, the upper clip of the GDA multipliers (ignored by swap-regret, whose λ is on the simplex).
-    multiplier_update : {"gda", "swap-regret"}
+        Λ, the upper clip of the GDA and augmented multipliers (ignored by swap-regret, whose
+        λ is on the simplex).
+    multiplier_update : {"gda", "augmented", "swap-regret"}
     mixture : bool
         Also solve the Cotter et al. linear program for a mixture of checkpoints (keeps every
         recorded snapshot in memory).
@@ -109,6 +137,7 @@ class GDASettings:
     eval_every: int = 10
     lr: float = 1e-2
     optimizer: str = "adam"
+    inner_iterations: int = 20
     eta_lambda: float = 1.0
     lambda_max: float = 100.0
     multiplier_update: MultiplierUpdate = "gda"
@@ -123,11 +152,15 @@ class GDASettings:
             v = float(getattr(self, name))
             if not (math.isfinite(v) and v > 0):
                 raise FaroUsageError(f"{name} must be a finite number > 0; got {v!r}")
-        if self.optimizer not in ("adam", "sgd"):
-            raise FaroUsageError(f"optimizer {self.optimizer!r} is unknown; use 'adam' or 'sgd'")
-        if self.multiplier_update not in ("gda", "swap-regret"):
+        if self.optimizer not in ("adam", "sgd", "lbfgs"):
             raise FaroUsageError(
-                f"multiplier_update {self.multiplier_update!r} is unknown; use 'gda' or 'swap-regret'"
+                f"optimizer {self.optimizer!r} is unknown; use 'adam', 'sgd' or 'lbfgs'")
+        if int(self.inner_iterations) < 1:
+            raise FaroUsageError(f"inner_iterations must be ≥ 1; got {self.inner_iterations}")
+        if self.multiplier_update not in ("gda", "augmented", "swap-regret"):
+            raise FaroUsageError(
+                f"multiplier_update {self.multiplier_update!r} is unknown; use 'gda', "
+                "'augmented' or 'swap-regret'"
             )
 
 
@@ -191,64 +224,12 @@ def selection_key(cp: Checkpoint) -> tuple[int, float]:
     return (0, cp.objective) if cp.feasible else (1, cp.max_violation)
 
 
-def perron_vector(matrix: np.ndarray) -> np.ndarray:
-    """Stationary distribution λ = Mλ of a column-stochastic matrix M (Perron vector).
-
-    Computed from the eigenvector of the eigenvalue closest to 1 (:func:`numpy.linalg.eig`),
-    made non-negative and normalised to sum 1.
-    """
-    vals, vecs = np.linalg.eig(matrix)
-    v = np.real(vecs[:, int(np.argmin(np.abs(vals - 1.0)))])
-    v = np.abs(v)
-    return v / v.sum()
-
-
-def solve_mixture(objectives: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Cotter et al.'s "shrinking" linear program over T checkpoints and m constraints.
-
-    min_p Σ_t p_t J_t  s.t.  Σ_t p_t c_{i,t} ≤ 0 (i = 1..m), Σ_t p_t = 1, p ≥ 0.
-
-    Solved by the HiGHS dual simplex, whose optimum is a basic solution: at most m + 1 weights
-    are non-zero (m inequality rows plus one equality). When infeasible, phase 1 finds the
-    smallest ξ with Σ_t p_t c_{i,t} ≤ ξ and phase 2 minimises J subject to that ξ.
-
-    Parameters
-    ----------
-    objectives : numpy.ndarray, shape (T,)
-    values : numpy.ndarray, shape (T, m)
-
-    Returns
-    -------
-    (weights, feasible) : (numpy.ndarray of shape (T,), bool)
-    """
-    J = np.asarray(objectives, dtype=np.float64)
-    C = np.asarray(values, dtype=np.float64).reshape(J.shape[0], -1)
-    T, m = C.shape
-    a_eq, b_eq = np.ones((1, T)), np.array([1.0])
-    if m == 0:
-        p = np.zeros(T)
-        p[int(np.argmin(J))] = 1.0
-        return p, True
-    res = linprog(J, A_ub=C.T, b_ub=np.zeros(m), A_eq=a_eq, b_eq=b_eq, bounds=(0, None),
-                  method="highs-ds")
-    feasible = res.status == 0
-    if not feasible:
-        # phase 1: variables (p, ξ); minimise ξ s.t. C^T p − ξ ≤ 0
-        c1 = np.r_[np.zeros(T), 1.0]
-        a_ub = np.c_[C.T, -np.ones(m)]
-        r1 = linprog(c1, A_ub=a_ub, b_ub=np.zeros(m), A_eq=np.c_[a_eq, 0.0], b_eq=b_eq,
-                     bounds=[(0, None)] * T + [(None, None)], method="highs-ds")
-        xi = float(r1.x[-1])
-        res = linprog(J, A_ub=C.T, b_ub=np.full(m, xi + 1e-12), A_eq=a_eq, b_eq=b_eq,
-                      bounds=(0, None), method="highs-ds")
-    p = np.clip(res.x[:T], 0.0, None)
-    p[p < 1e-12] = 0.0
-    return p / p.sum(), feasible
-
-
 def _make_optimizer(params: Sequence[torch.Tensor], s: GDASettings) -> torch.optim.Optimizer:
     if s.optimizer == "sgd":
         return torch.optim.SGD(list(params), lr=s.lr)
+    if s.optimizer == "lbfgs":
+        return torch.optim.LBFGS(list(params), lr=s.lr, max_iter=int(s.inner_iterations),
+                                 history_size=20, line_search_fn="strong_wolfe")
     return torch.optim.Adam(list(params), lr=s.lr)
 
 
@@ -284,6 +265,7 @@ def run_proxygda(
         raise FaroUsageError("the model has no trainable parameters; check the retraining mode")
     opt = _make_optimizer(params, s)
     swap = s.multiplier_update == "swap-regret"
+    augmented = s.multiplier_update == "augmented"
     if swap:
         # start with half the weight on the objective, the rest spread over the constraints
         col = np.r_[0.5, np.full(m, 0.5 / m)] if m else np.ones(1)
@@ -321,15 +303,34 @@ def run_proxygda(
             callback(cp)
 
     evaluate_update_record(0)
+
+    def step_loss(batch_rng: np.random.Generator) -> torch.Tensor:
+        """The θ-player's loss on one minibatch, with the current multipliers."""
+        J_b, c_b = game.minibatch(batch_rng)
+        loss = float(lam_full[0]) * J_b
+        if m and augmented:
+            loss = loss + augmented_penalty(c_b.reshape(m), lam_full[1:], s.eta_lambda)
+        elif m:
+            weights = torch.as_tensor(lam_full[1:], dtype=c_b.dtype)
+            loss = loss + torch.dot(weights, c_b.reshape(m))
+        return loss
+
     for t in range(1, s.steps + 1):
-        J_b, c_b = game.minibatch(rng)
-        weights = torch.as_tensor(lam_full, dtype=J_b.dtype)
-        loss = weights[0] * J_b
-        if m:
-            loss = loss + torch.dot(weights[1:], c_b.reshape(m))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        if isinstance(opt, torch.optim.LBFGS):
+            seed = int(rng.integers(2**63))  # the same minibatch in every closure call
+
+            def closure(seed: int = seed) -> torch.Tensor:
+                opt.zero_grad(set_to_none=True)
+                loss = step_loss(np.random.default_rng(seed))
+                loss.backward()
+                return loss
+
+            opt.step(closure)
+        else:
+            loss = step_loss(rng)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
         if t % s.eval_every == 0 or t == s.steps:
             evaluate_update_record(t)
     assert best is not None

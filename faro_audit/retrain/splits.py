@@ -1,7 +1,7 @@
 """Stratified train / dual / audit split of a retraining table, with content hashes (SPEC §7).
 
 The unit of the split is a *cluster*: a twin set (``cf_id``) where twins exist, else a
-``pair_id``, else a ``prompt`` — rows that share one never straddle two splits, so the dual
+``cluster_id`` (the audit's cluster column, SPEC §1), else a ``pair_id``, else a ``prompt`` — rows that share one never straddle two splits, so the dual
 split and the held-out audit split are independent of the train split at the cluster level
 (SPEC §4 treats the same units as independent).
 
@@ -94,10 +94,11 @@ def rows_sha256(frame: pd.DataFrame, rows: np.ndarray, columns: Sequence[str]) -
 
 
 def cluster_ids(frame: pd.DataFrame) -> tuple[np.ndarray, str]:
-    """Cluster code per row and the unit's name: ``cf_id``, else ``pair_id``, else ``prompt``."""
+    """Cluster code per row and the unit's name: ``cf_id``, else ``cluster_id``, else
+    ``pair_id``, else ``prompt``."""
     import pandas as pd
 
-    for col in ("cf_id", "pair_id", "prompt"):
+    for col in ("cf_id", "cluster_id", "pair_id", "prompt"):
         if col in frame.columns:
             values = frame[col]
             if col == "cf_id" and values.isna().any():
@@ -216,7 +217,7 @@ def split_rows(
 def frame_columns_for_hash(frame: pd.DataFrame, group_columns: Sequence[str]) -> list[str]:
     """The columns that identify a row's content: texts, groups and the optional columns."""
     base = ["prompt", "chosen", "rejected", *group_columns,
-            "pair_id", "cf_id", "p_human", "weight", "subset"]
+            "pair_id", "cluster_id", "cf_id", "p_human", "weight", "subset"]
     seen: dict[str, None] = {}
     for c in base:
         if c in frame.columns:

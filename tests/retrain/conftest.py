@@ -37,22 +37,27 @@ def make_pairs(n: int, *, seed: int, groups: tuple[str, ...] = ("woman", "man"),
     of the two responses (at random, so with no preference signal) starts with their pronoun.
     With ``twins``, each content appears once per group with the same ``cf_id``."""
     rng = np.random.default_rng(seed)
+    # the word lists as arrays once: Generator.choice draws the same indices for a list or an
+    # array, so the pairs are the same as drawing from the lists, without a conversion per call
+    good_w, bad_w, filler_w = np.asarray(GOOD), np.asarray(BAD), np.asarray(FILLER)
+    group_p = np.asarray(shares) / sum(shares)
     rows = []
     n_items = n // len(groups) if twins else n
-    for k in range(n_items):
-        def resp(good: int) -> str:
-            words = list(rng.choice(GOOD, good)) + list(rng.choice(BAD, 3 - good)) + list(
-                rng.choice(FILLER, 3))
-            rng.shuffle(words)
-            return " ".join(words)
 
+    def resp(good: int) -> str:
+        words = list(rng.choice(good_w, good)) + list(rng.choice(bad_w, 3 - good)) + list(
+            rng.choice(filler_w, 3))
+        rng.shuffle(words)
+        return " ".join(words)
+
+    for k in range(n_items):
         g_c = int(rng.integers(2, 4))
         g_r = int(rng.integers(0, 2))
         c0, r0 = resp(g_c), resp(g_r)
         flip = rng.random()
-        filler = " ".join(rng.choice(FILLER, 3))
+        filler = " ".join(rng.choice(filler_w, 3))
         side = rng.random() < 0.5  # which response names the person (no preference signal)
-        members = groups if twins else [rng.choice(groups, p=np.asarray(shares) / sum(shares))]
+        members = groups if twins else [rng.choice(groups, p=group_p)]
         for g in members:
             p_flip = noise[str(g)] if isinstance(noise, dict) else noise
             c, r = (r0, c0) if flip < p_flip else (c0, r0)

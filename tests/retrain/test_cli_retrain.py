@@ -68,3 +68,22 @@ def test_cli_usage_errors(tiny_bert, tmp_path, capsys, argv, message):
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_quasi_newton_options_reach_the_settings():
+    """--optimizer lbfgs --inner-iterations --multiplier-update augmented --pairs-per-step 0
+    (the head-mode solver of bench/sample_retrain.py) map onto RetrainSettings."""
+    import argparse
+
+    from faro_audit.cli.retrain_cmd import add_parser, settings_from_args
+    from faro_audit.retrain.settings import HEAD_QUASI_NEWTON
+
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers())
+    args = parser.parse_args([
+        "retrain", "m", "--data", "d.csv", "--group", "g", "--max-gap", "dp@g=0.05", "--out", "o",
+        "--optimizer", "lbfgs", "--inner-iterations", "50", "--multiplier-update", "augmented",
+        "--pairs-per-step", "0", "--steps", "20", "--eval-every", "1", "--lr", "1",
+        "--eta-lambda", "10"])
+    s = settings_from_args(args)
+    assert s.gda == HEAD_QUASI_NEWTON and s.batch_size == 0

@@ -13,7 +13,7 @@ from faro_audit.errors import FaroInputError, FaroUsageError
 from faro_audit.io.readers import validate_table
 from faro_audit.metrics.calibration import bt_nll
 from faro_audit.models.batching import length_sorted_batches
-from faro_audit.retrain import api
+from faro_audit.retrain import runs
 from faro_audit.retrain.api import RetrainSettings, retrain
 from faro_audit.retrain.features import capture_features, find_score_head
 from faro_audit.retrain.loading import PairTexts, dir_sha256, load_reward_model
@@ -97,7 +97,7 @@ def test_interrupt_leaves_nothing(tiny_bert, tmp_path, monkeypatch):
     def boom(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(api, "run_proxygda", boom)
+    monkeypatch.setattr(runs, "run_proxygda", boom)
     table = validate_table(make_pairs(80, seed=5), group=["gender"])
     out = tmp_path / "sub" / "out"
     with pytest.raises(KeyboardInterrupt):

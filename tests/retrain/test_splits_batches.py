@@ -114,6 +114,37 @@ def test_cf_sets_are_drawn_whole():
     assert 2 not in ids  # a singleton set has no twin
 
 
+def test_full_batches_are_the_whole_split_with_its_weights():
+    """batch_size=0: every step is the split itself (sorted, once), weights = the weight
+    column normalised to mean 1, every twin set of ≥ 2 rows; no randomness."""
+    f = _frame(50, 3)
+    rows = np.random.default_rng(0).permutation(np.arange(5, 45))
+    base = np.random.default_rng(1).uniform(0.5, 2.0, size=50)
+    cf = np.where(np.arange(50) % 5 == 0, -1, np.arange(50) // 2)
+    s = StratifiedSampler(rows, f.g.to_numpy()[rows], batch_size=0, row_weight=base, cf_sets=cf)
+    a, b = s.sample(np.random.default_rng(0)), s.sample(np.random.default_rng(99))
+    np.testing.assert_array_equal(a.rows, np.arange(5, 45))
+    np.testing.assert_array_equal(a.rows, b.rows)
+    np.testing.assert_allclose(a.weight, base[5:45] / base[5:45].mean())
+    ids, counts = np.unique(cf[a.cf_rows], return_counts=True)
+    expect = {k for k in set(cf[rows]) - {-1} if (cf[rows] == k).sum() >= 2}
+    assert set(ids) == expect and (counts >= 2).all()
+    with pytest.raises(FaroUsageError, match="batch_size"):
+        StratifiedSampler(rows, f.g.to_numpy()[rows], batch_size=-1)
+
+
+def test_cluster_id_is_the_split_unit():
+    """The audit's ``cluster_id`` column (SPEC §1) is the split unit when there are no twins:
+    rows sharing a prompt but not a cluster id may land in different splits."""
+    f = _frame(300, 4, prompts=5)
+    f["cluster_id"] = [f"c{i // 2}" for i in range(300)]
+    s = split_rows(f, attributes=["g"], dual_fraction=0.3, random_state=0)
+    assert s.unit == "cluster_id"
+    tr, du = set(f.cluster_id.iloc[s.train.rows]), set(f.cluster_id.iloc[s.dual.rows])
+    assert not tr & du
+    assert set(f.prompt.iloc[s.train.rows]) & set(f.prompt.iloc[s.dual.rows])
+
+
 def test_balance_weights():
     strata = np.array(["a"] * 6 + ["b"] * 2 + ["c"] * 4)
     w = balance_weights(strata, np.arange(10), np.ones(12))
