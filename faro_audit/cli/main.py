@@ -47,8 +47,8 @@ def _quiet_openmp() -> None:
     user chose a policy.
 
     torch's CPU kernels wait for their OpenMP threads by spinning. When another thread or process
-    wants a core — faro-audit's own background imports during scoring, a CI job beside it — the
-    spinning threads take turns with it and scoring a small model becomes up to 10x slower
+    wants a core (a CI job, a test runner, an editor's indexer beside it), the spinning threads
+    take turns with it and scoring a small model becomes up to 10x slower
     (measured on 2 cores: 36-44 s instead of 3-6 s for the 6,642 suite texts). Sleeping waits
     cost little on larger models. It must be set before torch is imported, so it is set here.
     """
