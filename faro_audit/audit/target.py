@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from faro_audit.audit.settings import AuditSettings, load_toml, merge
 from faro_audit.errors import FaroInputError, FaroUsageError
@@ -84,8 +84,12 @@ def _audit_table(settings: AuditSettings) -> tuple[AuditTable, dict[str, Any]]:
     return table, {"path": settings.data, "sha256": sha, "suite": name, "suite_version": info.get("version")}
 
 
-def scored_table(target: Target) -> tuple[AuditTable, dict[str, Any], dict[str, Any], dict[str, Any]]:
+def scored_table(target: Target, *, meanwhile: Callable[[], object] | None = None
+                 ) -> tuple[AuditTable, dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Read or score the audit table of ``target``.
+
+    ``meanwhile`` is called while a model scores (in a worker process on a cold start, see
+    :mod:`faro_audit.models.worker`): the CLI imports the audit and report modules there.
 
     Returns
     -------
@@ -99,17 +103,21 @@ def scored_table(target: Target) -> tuple[AuditTable, dict[str, Any], dict[str, 
                            drop_missing_groups=s.drop_missing_groups)
         info = {"kind": "scores", "path": target.path, "sha256": table.sha256}
         return table, info, {"path": target.path, "sha256": table.sha256, "suite": None}, {}
-    from faro_audit.models import load_scorer, score_table
+    from faro_audit.models.worker import start_scoring
 
     table, data_info = _audit_table(s)
     opts = dict(s.model_options)
     cache_dir = opts.pop("cache_dir", "default")  # None: --no-cache; "default": the user cache
-    scorer = load_scorer(target.path, **opts)
-    scored, scoring = score_table(table, scorer, cache=cache_dir is not None,
-                                  cache_dir=None if cache_dir in (None, "default") else cache_dir)
-    desc = scorer.describe()
+    job = start_scoring(table, target.path, model_options=opts, cache=cache_dir is not None,
+                        cache_dir=None if cache_dir in (None, "default") else cache_dir)
+    try:
+        if meanwhile is not None:
+            meanwhile()
+        scored, scoring, desc, fingerprint = job.result()
+    finally:
+        job.stop()  # on an error or Ctrl-C here, the worker must not outlive us
     info = {"kind": desc.get("kind", target.kind), "path": target.path, "sha256": desc.get("sha256"),
-            "fingerprint": scorer.fingerprint, **{k: v for k, v in desc.items() if k not in ("kind", "path", "sha256")}}
+            "fingerprint": fingerprint, **{k: v for k, v in desc.items() if k not in ("kind", "path", "sha256")}}
     return scored, info, data_info, _asdict(scoring)
 
 

@@ -81,9 +81,31 @@ def read_manifest(path: str | None) -> dict[str, Any] | None:
     return doc
 
 
-def run_pipeline(args: argparse.Namespace):
-    """Resolve the target, read or score its table, and audit it → AuditResult."""
-    from faro_audit.audit.run import audit_table
+#: What the audit and the report import after scoring (scipy, statsmodels, matplotlib).
+_AUDIT_MODULES = ("faro_audit.audit.run",)
+_REPORT_MODULES = ("faro_audit.report.figures_groups", "faro_audit.report.figures_calibration",
+                   "faro_audit.report.figures_distributions", "faro_audit.report.writer")
+
+
+def _import_next(report: bool) -> None:
+    """Import what comes after scoring (and compile the report templates), while a scoring
+    worker loads the model on the other core (:mod:`faro_audit.models.worker`)."""
+    import importlib
+
+    for name in _AUDIT_MODULES + (_REPORT_MODULES if report else ()):
+        importlib.import_module(name)
+    if report:
+        from faro_audit.report.html import preload_templates
+
+        preload_templates()
+
+
+def run_pipeline(args: argparse.Namespace, *, report: bool = False):
+    """Resolve the target, read or score its table, and audit it → AuditResult.
+
+    ``report``: the caller renders the report next, so its modules are imported while the
+    model scores.
+    """
     from faro_audit.audit.target import resolve_target, scored_table
 
     base, overrides = settings_from_args(args)
@@ -93,7 +115,9 @@ def run_pipeline(args: argparse.Namespace):
         candidate = Path(target.path) / "faro_manifest.json"
         if candidate.is_file():
             manifest = read_manifest(str(candidate))
-    table, target_info, data_info, scoring = scored_table(target)
+    table, target_info, data_info, scoring = scored_table(target, meanwhile=lambda: _import_next(report))
+    from faro_audit.audit.run import audit_table  # after scoring starts: see _import_next
+
     settings = target.settings
     if not settings.group:
         from dataclasses import replace

@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from faro_audit.report.writer import write_report
 
-    result = run_pipeline(args)
+    result = run_pipeline(args, report=True)
     paths = write_report(result, args.out)
     print_summary(result)
     print("\nwrote " + ", ".join(str(p) for p in paths.values()))
