@@ -26,9 +26,9 @@ the chart functions are loaded on first use, and ``figures.group_means_svg`` and
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from faro_audit._lazy import lazy_exports
 from faro_audit.report.figures_strip import interval_strip_svg
 from faro_audit.report.figures_style import (
     MAX_BARS,
@@ -68,14 +68,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Load a chart function from its module on first access (PEP 562)."""
-    if name in _CHARTS:
-        func = getattr(importlib.import_module(_CHARTS[name]), name)
-        globals()[name] = func
-        return func
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_CHARTS))
+__getattr__, __dir__ = lazy_exports(__name__, _CHARTS, globals())
