@@ -47,13 +47,14 @@ class AuditArrays:
     reference: float | None
 
 
-def _codes(values: object) -> np.ndarray:
+def _codes(values: object, *, sort: bool = True) -> np.ndarray:
     import pandas as pd
 
-    return pd.factorize(pd.Series(values).astype(str), sort=True)[0].astype(np.int64)
+    return pd.factorize(pd.Series(values).astype(str), sort=sort)[0].astype(np.int64)
 
 
-def build_arrays(table: AuditTable, *, temperature: float = 1.0, reference: str = "median") -> AuditArrays:
+def build_arrays(table: AuditTable, *, temperature: float = 1.0, reference: str = "median",
+                 arrival_order: bool = False) -> AuditArrays:
     """Outcomes, weights, clusters and labels of a scored table.
 
     Parameters
@@ -65,13 +66,17 @@ def build_arrays(table: AuditTable, *, temperature: float = 1.0, reference: str 
     reference
         Reference reward b for responses: ``"median"`` (pooled weighted median), ``"mean"``, a
         number, or ``"mean:GROUP"`` (the mean reward of a group, of any attribute).
+    arrival_order
+        Number clusters in order of first appearance (a sequential audit: the certificates'
+        confidence sequences then run over clusters in the order they were scored) instead
+        of sorted by name.
     """
     frame = table.frame
     n = len(frame)
     weighted = "weight" in frame.columns
     weight = frame["weight"].to_numpy(dtype=float) if weighted else np.ones(n)
-    prompt_ids = _codes(frame["prompt"])
-    clusters = _codes(frame["cluster_id"]) if "cluster_id" in frame.columns else prompt_ids
+    prompt_ids = _codes(frame["prompt"], sort=not arrival_order)
+    clusters = _codes(frame["cluster_id"], sort=not arrival_order) if "cluster_id" in frame.columns else prompt_ids
     label = frame["label"].to_numpy(dtype=np.int64) if "label" in frame.columns else None
     p_human = frame["p_human"].to_numpy(dtype=float) if "p_human" in frame.columns else None
     cf_id = frame["cf_id"].astype(str).to_numpy() if "cf_id" in frame.columns else None

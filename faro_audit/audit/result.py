@@ -7,8 +7,9 @@ reads it back, so a report can be re-rendered from ``report.json`` alone.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from faro_audit._version import __version__
 
@@ -80,6 +81,18 @@ class CertificateResult:
     bound: str
     reason: str = ""
     group_intervals: dict[str, tuple[float | None, float | None, float | None, int]] = field(
+        default_factory=dict
+    )
+    #: "paired", "unpaired" or "twin-set spreads" (SPEC §5.4)
+    design: str = "unpaired"
+    #: how this constraint's share delta_j of delta was split
+    allocation: str = ""
+    #: why this design was used
+    design_note: str = ""
+    #: delta_j = delta / J, this constraint's share of delta
+    delta_per_constraint: float | None = None
+    #: paired design: contrast label -> (estimate, L, U, twin sets)
+    contrast_intervals: dict[str, tuple[float | None, float | None, float | None, int]] = field(
         default_factory=dict
     )
 
@@ -239,7 +252,7 @@ class AuditResult:
         return {**{k: out[k] for k in head}, **{k: v for k, v in out.items() if k not in head}}
 
     @classmethod
-    def from_dict(cls, doc: Mapping[str, Any]) -> "AuditResult":
+    def from_dict(cls, doc: Mapping[str, Any]) -> AuditResult:
         """Inverse of :meth:`to_dict` (for re-rendering a saved ``report.json``)."""
         return _build(cls, doc)
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import platform
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from faro_audit._version import __version__
 from faro_audit.audit.arrays import build_arrays
-from faro_audit.audit.attribute import AttributeAnalysis, analyse_attribute, attribute_list
+from faro_audit.audit.attribute import (
+    AttributeAnalysis,
+    analyse_attribute,
+    attribute_list,
+)
 from faro_audit.audit.certify import build_requests, run_certificates
 from faro_audit.audit.constraints import DEFAULT_SPECS, expand_constraints
 from faro_audit.audit.definitions import DEFINITIONS
@@ -61,7 +66,8 @@ def audit_table(
         raise FaroInputError(
             f"{table.path or 'table'}: has no reward columns; score a model with `faro-audit score` first"
         )
-    arrays = build_arrays(table, temperature=settings.temperature, reference=settings.reference)
+    arrays = build_arrays(table, temperature=settings.temperature, reference=settings.reference,
+                          arrival_order=settings.sequential)
     attributes = attribute_list(table)
     analyses: list[AttributeAnalysis] = [
         analyse_attribute(table, arrays, attr, settings=settings) for attr in attributes
@@ -83,7 +89,7 @@ def audit_table(
     )
     certset = run_certificates(
         requests, delta=settings.delta, bound=settings.bound,
-        min_group_size=settings.min_group_size, random_state=settings.seed,
+        min_group_size=settings.min_group_size, random_state=settings.seed, sequential=settings.sequential,
     )
     certificates = tuple(_certificate_result(c) for c in certset.certificates)
     tests = tuple(_group_test(t) for t in adjust_family([t for a in analyses for t in a.raw_tests]))
@@ -112,7 +118,19 @@ def audit_table(
         provenance=_provenance(command),
         definitions=DEFINITIONS,
         warnings=tuple(warnings),
-        extras={"n_intervals": certset.n_intervals, "delta_per_interval": settings.delta / max(certset.n_intervals, 1)},
+        extras={
+            "n_intervals": certset.n_intervals,
+            "n_constraints": certset.n_constraints,
+            "delta_per_constraint": certset.delta_per_constraint,
+            "delta_split": (
+                f"delta {settings.delta:g} split evenly over the {certset.n_constraints} distinct gaps of the "
+                "requested constraints "
+                f"(delta_j = {certset.delta_per_constraint:.4g}); half of delta_j bounds each side of a constraint's "
+                "interval, so a wrong 'certified' has probability <= delta_j/2 and all intervals hold together "
+                f"with probability >= {1 - settings.delta:g}"
+            ),
+            "betting_seed": settings.seed,
+        },
     )
 
 
@@ -134,6 +152,9 @@ def _certificate_result(c: Any) -> CertificateResult:
         epsilon=c.epsilon, delta=c.delta, estimate=c.estimate, lower=c.lower, upper=c.upper,
         verdict=c.verdict, n_required=c.n_required, bound=c.bound, reason=c.reason,
         group_intervals={str(k): tuple(v) for k, v in dict(c.group_intervals).items()},
+        design=c.design, allocation=c.allocation, design_note=c.design_note,
+        delta_per_constraint=c.delta_per_interval,
+        contrast_intervals={str(k): tuple(v) for k, v in dict(c.contrast_intervals).items()},
     )
 
 

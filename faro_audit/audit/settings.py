@@ -9,7 +9,7 @@ A ``faro.toml`` in a TARGET directory may hold (all optional)::
     group = ["gender", "race"]
     max_gap = ["dp=0.05", "cf:hard=0.1"]
     delta = 0.05
-    bound = "betting"
+    bound = "auto"
     beta = 0.1
     seed = 0
     n_boot = 1000
@@ -24,13 +24,13 @@ A ``faro.toml`` in a TARGET directory may hold (all optional)::
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from faro_audit.errors import FaroUsageError
-
-BOUNDS = ("betting", "bernstein", "hoeffding", "clopper-pearson")
+from faro_audit.stats.bounds import BOUND_CHOICES as BOUNDS  # "auto" first
 
 
 @dataclass(frozen=True)
@@ -40,20 +40,22 @@ class AuditSettings:
     group: tuple[str, ...] = ()
     max_gap: tuple[str, ...] = ()
     delta: float = 0.05
-    bound: str = "betting"
+    bound: str = "auto"
     beta: float | None = None
     seed: int = 0
     n_boot: int = 1000
     temperature: float = 1.0
     reference: str = "median"
     min_group_size: int = 30
+    sequential: bool = False
+    sequential_batches: int = 10
     shape: str | None = None
     drop_missing_groups: bool = False
     data: str | None = None
     suite: str | None = None
     model_options: Mapping[str, Any] = field(default_factory=dict)
 
-    def validate(self) -> "AuditSettings":
+    def validate(self) -> AuditSettings:
         """Check ranges; raise a one-line :class:`FaroUsageError` naming the option."""
         if not 0 < self.delta < 1:
             raise FaroUsageError(f"--delta: {self.delta:g} is outside (0, 1); use e.g. 0.05 for 95% confidence")
@@ -65,6 +67,13 @@ class AuditSettings:
             raise FaroUsageError(f"--n-boot: {self.n_boot} must be ≥ 0 (0 turns the bootstrap off)")
         if not self.temperature > 0:
             raise FaroUsageError(f"--temperature: {self.temperature:g} must be > 0")
+        if self.sequential and self.bound not in ("auto", "betting"):
+            raise FaroUsageError(
+                f"--sequential with --bound {self.bound}: only betting confidence sequences stay valid when the "
+                "audit stops early; use --bound auto or --bound betting"
+            )
+        if self.sequential_batches < 1:
+            raise FaroUsageError(f"--sequential-batches: {self.sequential_batches} must be >= 1, e.g. 10")
         if self.min_group_size < 2:
             raise FaroUsageError(f"--min-group-size: {self.min_group_size} must be ≥ 2")
         return self
@@ -79,6 +88,8 @@ class AuditSettings:
             "n_boot": self.n_boot,
             "reference": self.reference,
             "min_group_size": self.min_group_size,
+            "sequential": self.sequential,
+            "sequential_batches": self.sequential_batches if self.sequential else None,
             "beta": self.beta,
             "max_gap": list(self.max_gap),
             "group": list(self.group),

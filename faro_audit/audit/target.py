@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from faro_audit.audit.settings import AuditSettings, load_toml, merge
 from faro_audit.errors import FaroInputError, FaroUsageError
@@ -119,6 +120,44 @@ def scored_table(target: Target, *, meanwhile: Callable[[], object] | None = Non
     info = {"kind": desc.get("kind", target.kind), "path": target.path, "sha256": desc.get("sha256"),
             "fingerprint": fingerprint, **{k: v for k, v in desc.items() if k not in ("kind", "path", "sha256")}}
     return scored, info, data_info, _asdict(scoring)
+
+
+def sequential_scoring(target: Target) -> tuple[
+    AuditTable, Callable[[AuditTable], AuditTable], Callable[[], tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]
+]:
+    """The audit table of ``target``, a function scoring any sub-table of it, and the
+    provenance (target, data, scoring info) of what was scored so far (a sequential audit).
+
+    A scores file is already scored: its "scoring" only reveals rows batch by batch. A model
+    is loaded once, in this process, and scores each batch (with the score cache).
+    """
+    s = target.settings
+    if target.kind == "scores":
+        table, info, data_info, scoring = scored_table(target)
+        return table, (lambda t: t), (lambda: (info, data_info, scoring))
+    from faro_audit.models import load_scorer, score_table
+
+    table, data_info = _audit_table(s)
+    opts = dict(s.model_options)
+    cache_dir = opts.pop("cache_dir", "default")
+    scorer = load_scorer(target.path, **opts)
+    state: dict[str, Any] = {"rows": 0, "scoring": {}}
+
+    def score(sub: AuditTable) -> AuditTable:
+        scored, scoring = score_table(sub, scorer, cache=cache_dir is not None,
+                                      cache_dir=None if cache_dir in (None, "default") else cache_dir)
+        state["rows"] += len(sub.frame)
+        state["scoring"] = {**_asdict(scoring), "rows_scored": state["rows"]}
+        return scored
+
+    def infos() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        desc = scorer.describe()
+        info = {"kind": desc.get("kind", target.kind), "path": target.path, "sha256": desc.get("sha256"),
+                "fingerprint": scorer.fingerprint,
+                **{k: v for k, v in desc.items() if k not in ("kind", "path", "sha256")}}
+        return info, data_info, dict(state["scoring"])
+
+    return table, score, infos
 
 
 def _asdict(obj: Any) -> dict[str, Any]:

@@ -28,7 +28,11 @@ def add_audit_options(p: argparse.ArgumentParser) -> None:
     s.add_argument("--max-gap", metavar="C", action="append", default=None,
                    help="constraint METRIC[:OUTCOME][@ATTRIBUTE]=EPSILON, e.g. dp=0.05 (repeatable)")
     s.add_argument("--delta", type=float, help="joint error probability of the certificate (default 0.05)")
-    s.add_argument("--bound", choices=BOUNDS, help="confidence bound for group means (default betting)")
+    s.add_argument("--bound", choices=BOUNDS, help="confidence bound for means: auto (default: Clopper-Pearson for unweighted unclustered hard outcomes, betting otherwise) or one method")
+    s.add_argument("--sequential", action="store_true", default=None,
+                   help="score in seeded random batches and stop once every constraint is decided "
+                        "(anytime-valid betting bounds)")
+    s.add_argument("--sequential-batches", type=int, metavar="N", help="batches of a sequential audit (default 10)")
     s.add_argument("--beta", type=float, help="KL coefficient β for the reward→policy bound")
     s.add_argument("--seed", type=int, help="random seed (default 0)")
     s.add_argument("--n-boot", type=int, help="bootstrap resamples for descriptive intervals (default 1000)")
@@ -54,6 +58,7 @@ def settings_from_args(args: argparse.Namespace) -> tuple[AuditSettings, dict[st
         "group": args.group, "max_gap": args.max_gap, "delta": args.delta, "bound": args.bound,
         "beta": args.beta, "seed": args.seed, "n_boot": args.n_boot, "temperature": args.temperature,
         "reference": args.reference, "min_group_size": args.min_group_size, "shape": args.shape,
+        "sequential": args.sequential, "sequential_batches": args.sequential_batches,
         "drop_missing_groups": args.drop_missing_groups, "data": args.data, "suite": args.suite,
     }
     model_options = {
@@ -115,17 +120,36 @@ def run_pipeline(args: argparse.Namespace, *, report: bool = False):
         candidate = Path(target.path) / "faro_manifest.json"
         if candidate.is_file():
             manifest = read_manifest(str(candidate))
+    from dataclasses import replace
+
+    command = ["faro-audit", *sys.argv[1:]]
+    if target.settings.sequential:
+        from faro_audit.audit.run import audit_table
+        from faro_audit.audit.sequential import run_sequential
+        from faro_audit.audit.target import sequential_scoring
+
+        table, score, infos = sequential_scoring(target)
+        settings = target.settings if target.settings.group else replace(target.settings, group=table.group_columns)
+
+        def audit(prefix, final: bool):
+            target_info, data_info, scoring = infos()
+            return audit_table(prefix, settings=settings if final else replace(settings, n_boot=0),
+                               target_info=target_info, data_info=data_info, scoring_info=scoring,
+                               manifest=manifest, command=command)
+
+        return run_sequential(table, score=score, audit=audit, random_state=settings.seed,
+                              batches=settings.sequential_batches)
     table, target_info, data_info, scoring = scored_table(target, meanwhile=lambda: _import_next(report))
-    from faro_audit.audit.run import audit_table  # after scoring starts: see _import_next
+    from faro_audit.audit.run import (
+        audit_table,  # after scoring starts: see _import_next
+    )
 
     settings = target.settings
     if not settings.group:
-        from dataclasses import replace
-
         settings = replace(settings, group=table.group_columns)
     return audit_table(
         table, settings=settings, target_info=target_info, data_info=data_info,
-        scoring_info=scoring, manifest=manifest, command=["faro-audit", *sys.argv[1:]],
+        scoring_info=scoring, manifest=manifest, command=command,
     )
 
 

@@ -73,7 +73,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--sweep-factors", metavar="F,F,...", help="tolerance factors of the sweep")
     s = p.add_argument_group("certificate")
     s.add_argument("--delta", type=float, default=0.05)
-    s.add_argument("--bound", choices=BOUNDS, default="betting")
+    s.add_argument("--bound", choices=BOUNDS, default="auto")
     s.add_argument("--n-boot", type=int, default=1000)
     m = p.add_argument_group("model loading")
     m.add_argument("--device", default="auto", help="cpu, cuda, mps or auto")

@@ -12,8 +12,7 @@ Four two-sided bounds at level 1 − δ, all distribution-free except for bounde
     of bounded random variables by betting", Thm 3 and §5.1), with predictable plug-in bets
     tuned for a fixed sample size; computed by :mod:`faro_audit.stats.betting`.
 ``clopper-pearson``
-    the exact binomial interval (statsmodels ``proportion_confint(method="beta")``), for values
-    in {0, 1} without weights.
+    the exact binomial interval (beta quantiles), for hard outcomes without weights.
 
 Weights (``sample_weight``, e.g. rows per cluster) are a fixed design: the values are
 independent given the weights, and the estimand is the weighted mean Σ w_i μ_i / Σ w_i. Each
@@ -29,7 +28,6 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
-from statsmodels.stats.proportion import proportion_confint
 
 from faro_audit.errors import FaroInputError, FaroUsageError
 from faro_audit.stats.betting import (
@@ -42,14 +40,18 @@ from faro_audit.stats.betting import (
 __all__ = [
     "BETTING_WIDTH_FACTOR",
     "BETTING_WIDTH_OFFSET",
+    "BOUND_CHOICES",
     "METHODS",
     "Interval",
     "half_width",
     "mean_interval",
+    "resolve_bound",
 ]
 
 Method = Literal["hoeffding", "bernstein", "betting", "clopper-pearson"]
 METHODS: tuple[str, ...] = ("hoeffding", "bernstein", "betting", "clopper-pearson")
+#: What ``--bound`` accepts: ``auto`` (SPEC §5.3, the default) or one of :data:`METHODS`.
+BOUND_CHOICES: tuple[str, ...] = ("auto", *METHODS)
 
 # Values this close outside [0, 1] are float round-off (e.g. a mean of ones) and are clipped.
 _TOLERANCE = 1e-12
@@ -103,6 +105,50 @@ def _check_method(method: str) -> str:
     if method not in METHODS:
         raise FaroUsageError(f"bound {method!r} is unknown; use one of {', '.join(METHODS)}")
     return method
+
+
+def resolve_bound(bound: str, *, binary: bool, weighted: bool, sequential: bool = False) -> str:
+    """The bound ``--bound auto`` uses for one interval, chosen from the design (SPEC §5.3).
+
+    Parameters
+    ----------
+    bound : str
+        ``"auto"`` or one of :data:`METHODS` (returned unchanged).
+    binary : bool
+        The outcome is hard (1[d > 0], ties ½) by construction: a property of the constraint,
+        never of the values observed.
+    weighted : bool
+        The interval's values carry unequal weights (row weights or clusters of several rows).
+    sequential : bool
+        A sequential audit needs a confidence sequence: ``auto`` then always means betting.
+
+    Returns
+    -------
+    str
+        ``clopper-pearson`` for an unweighted, unclustered binary outcome in a fixed-size audit,
+        else ``betting``. The choice never looks at the outcome values, so choosing does not
+        spend any of δ.
+    """
+    if bound != "auto":
+        return _check_method(bound)
+    return "clopper-pearson" if binary and not weighted and not sequential else "betting"
+
+
+def _clopper_pearson(x: np.ndarray, delta: float) -> tuple[float, float]:
+    """Exact binomial bounds for a mean of values in {0, ½, 1} (ties of a hard outcome).
+
+    With l_i = 1[x_i = 1] and u_i = 1[x_i ≥ ½], E l ≤ E x ≤ E u, so the Clopper–Pearson lower
+    bound of E l and upper bound of E u, each at δ/2, bound E x at level 1 − δ; without ties
+    this is the ordinary Clopper–Pearson interval (scipy's beta quantiles).
+    """
+    from scipy.stats import beta
+
+    n = x.size
+    k_lo = int(np.sum(x == 1.0))
+    k_hi = int(np.sum(x >= 0.5))
+    lo = float(beta.ppf(delta / 2.0, k_lo, n - k_lo + 1)) if k_lo > 0 else 0.0
+    hi = float(beta.ppf(1.0 - delta / 2.0, k_hi + 1, n - k_hi)) if k_hi < n else 1.0
+    return lo, hi
 
 
 def _check_values(values: ArrayLike, sample_weight: ArrayLike | None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -165,6 +211,7 @@ def mean_interval(
     method: Method | str = "betting",
     sample_weight: ArrayLike | None = None,
     random_state: int | np.random.Generator | None = 0,
+    order: Literal["permute", "given"] = "permute",
 ) -> Interval:
     """Two-sided confidence interval, at level 1 − δ, for the mean of values in [0, 1].
 
@@ -181,6 +228,11 @@ def mean_interval(
         Σ w_i μ_i / Σ w_i and are treated as a fixed design.
     random_state : int, Generator or None
         Seed of the permutation the betting bound applies (other methods ignore it).
+    order : {"permute", "given"}
+        ``permute`` (default): the betting bound runs over a seeded uniformly random
+        permutation of the values, which makes any input order exchangeable. ``given``: the
+        values are already in a random order (a sequential audit's scoring order) and are used
+        as they come, so that intervals at successive looks are one confidence sequence.
 
     Returns
     -------
@@ -200,22 +252,18 @@ def mean_interval(
       n b L / (3(n−1))): it equals Maurer & Pontil's bound for equal weights and is continuous
       in the weights. Assumes values i.i.d. given the weights.
     * betting: the hedged capital process of Waudby-Smith & Ramdas (2024, Thm 3),
-      K⁺_n(m) = Π (1 + λ⁺_i s_i (x_i − m)), K⁻_n(m) = Π (1 − λ⁻_i s_i (x_i − m)), with
+      K⁺_t(m) = Π (1 + λ⁺_i s_i (x_i − m)), K⁻_t(m) = Π (1 − λ⁻_i s_i (x_i − m)), with
       λ^±_i the predictable plug-in bet (fixed-n tuning, §5.1) truncated at c/m and c/(1−m),
-      c = 1/2, θ = 1/2, s_i = w_i / max w (s ≡ 1 without weights). The interval is
-      {m : max(θ K⁺_n(m), (1−θ) K⁻_n(m)) < 1/δ}: by Markov's inequality at n (Ville's at
-      any time), the true mean is excluded with probability ≤ δ. With weights, each factor
-      has conditional mean 1 when the values are i.i.d. with mean m given the (fixed)
-      weights, so the same argument applies. The values are sorted canonically and then put
-      in a seeded random order, so the result does not depend on the input order. The
-      guarantee is exact when that order is uniformly random; with a fixed seed the order
-      dependence enters only through the first bets (second order), and coverage at the
-      default seed is checked by simulation (tests/stats/test_validity_simulation.py). The
-      running intersection over t ≤ n is deliberately not taken: with a fixed arrangement of
-      the sorted sample its path is nearly deterministic and coverage fails
-      (docs/statistics.md).
-    * clopper-pearson: exact binomial interval (statsmodels ``proportion_confint``,
-      ``method="beta"``) for values in {0, 1} and no (or constant) weights.
+      c = 3/4, θ = 1/2, s_i = w_i / max w (s ≡ 1 without weights). The interval is the
+      running intersection {m : max_{t≤n} max(θ K⁺_t(m), (1−θ) K⁻_t(m)) < 1/δ}: by Ville's
+      inequality the true mean is excluded at any time with probability ≤ δ. With cluster
+      means and cluster weights this is the test inversion on cluster totals of SPEC §5.1
+      (see :func:`faro_audit.stats.betting.betting_interval`). The values run in a seeded
+      uniformly random permutation of the given order (``order="permute"``), so the
+      guarantee holds for any input order, over the data and the permutation.
+    * clopper-pearson: exact binomial interval (beta quantiles, scipy) for values in {0, 1}
+      and no (or constant) weights; ties of a hard outcome (value ½) are bounded from below
+      as 0 and from above as 1 (:func:`_clopper_pearson`).
 
     The endpoints are clipped to [0, 1] and widened, if needed, to contain the estimate
     (widening never hurts coverage).
@@ -265,19 +313,19 @@ def mean_interval(
                 "bound 'clopper-pearson' needs unweighted values; these carry unequal sample_weight "
                 "(clusters of several rows or row weights): use --bound betting, bernstein or hoeffding"
             )
-        nonbinary = np.flatnonzero((x != 0.0) & (x != 1.0))
+        nonbinary = np.flatnonzero((x != 0.0) & (x != 1.0) & (x != 0.5))
         if nonbinary.size:
             raise FaroUsageError(
-                f"bound 'clopper-pearson' needs values in {{0, 1}}; found {nonbinary.size} other value(s), first "
-                f"{x[nonbinary[0]]:g} at position {nonbinary[0]} (soft outcomes, ties counted 1/2 or cluster "
-                "averages): use --bound betting, bernstein or hoeffding"
+                f"bound 'clopper-pearson' needs hard outcomes (0, 1, ties 1/2); found {nonbinary.size} other value(s), first "
+                f"{x[nonbinary[0]]:g} at position {nonbinary[0]} (soft outcomes or cluster averages): "
+                "use --bound auto, betting, bernstein or hoeffding"
             )
-        count = int(np.sum(x))
-        lo, hi = proportion_confint(count, n, alpha=d, method="beta")
-        lower, upper = float(lo), float(hi)
+        lower, upper = _clopper_pearson(x, d)
     else:  # betting
+        if order not in ("permute", "given"):
+            raise FaroUsageError(f"order={order!r}: use 'permute' or 'given'")
         lower, upper = betting_interval(
-            x, w, delta=d, estimate=estimate, n_eff=n_eff, rng=_rng(random_state)
+            x, w, delta=d, estimate=estimate, n_eff=n_eff, rng=_rng(random_state) if order == "permute" else None
         )
 
     lower = max(0.0, min(lower, estimate))

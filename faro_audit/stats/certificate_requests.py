@@ -21,6 +21,7 @@ from faro_audit.errors import FaroInputError, FaroUsageError
 __all__ = [
     "CertificateRequest",
     "Constraint",
+    "ContrastSample",
     "MeanSample",
 ]
 
@@ -121,6 +122,57 @@ class MeanSample:
 
 
 @dataclass(frozen=True, eq=False)
+class ContrastSample:
+    """Per-unit contrasts behind one paired difference of group means (SPEC §5.4, paired).
+
+    In a twin-set design every set k holds each group once, so m_a − m_b is the mean over sets
+    of d_k = o_{a,k} − o_{b,k} ∈ [−1, 1] (between groups), and m_a − m_pool the mean of
+    o_{a,k} − Σ_b w_b o_{b,k} (anchored). The set effect cancels in d_k, which is why the paired
+    bound is far tighter than the box of two group-mean intervals.
+
+    Attributes
+    ----------
+    key : hashable
+        Identity of the contrast (one interval per key and level).
+    label : str
+        Shown in reports, e.g. ``"woman − man"``.
+    values : ndarray of shape (n,)
+        Per-unit mean contrasts in [−1, 1]. A unit is a twin set, or the sets joined by a
+        shared cluster (then the unit's value is the mean over its sets).
+    sample_weight : ndarray of shape (n,) or None
+        Sets per unit (None when every unit is one set).
+    n_units : int
+        Twin sets behind the contrast.
+    """
+
+    key: Hashable
+    label: str
+    values: np.ndarray
+    sample_weight: np.ndarray | None
+    n_units: int
+
+    def __post_init__(self) -> None:
+        try:
+            arr = np.array(self.values, dtype=np.float64, copy=True)
+        except (TypeError, ValueError):
+            raise FaroInputError(f"ContrastSample {self.key!r}: values are not numbers") from None
+        if arr.ndim != 1 or arr.size == 0:
+            raise FaroInputError(f"ContrastSample {self.key!r}: give a non-empty 1-D array of contrasts")
+        if np.any(~np.isfinite(arr)) or np.any(np.abs(arr) > 1.0 + 1e-12):
+            raise FaroInputError(f"ContrastSample {self.key!r}: contrasts of outcomes in [0, 1] lie in [-1, 1]")
+        arr.setflags(write=False)
+        object.__setattr__(self, "values", np.clip(arr, -1.0, 1.0))
+        if self.sample_weight is not None:
+            w = np.array(self.sample_weight, dtype=np.float64, copy=True)
+            if w.shape != arr.shape or np.any(~np.isfinite(w)) or np.any(w < 0) or not w.sum() > 0:
+                raise FaroInputError(f"ContrastSample {self.key!r}: sample_weight must be one weight >= 0 per unit")
+            w.setflags(write=False)
+            object.__setattr__(self, "sample_weight", w)
+        object.__setattr__(self, "n_units", int(self.n_units))
+        object.__setattr__(self, "label", str(self.label))
+
+
+@dataclass(frozen=True, eq=False)
 class CertificateRequest:
     """One constraint and the group means it involves.
 
@@ -136,12 +188,30 @@ class CertificateRequest:
     class_labels : tuple of str, optional
         Names of the classes (e.g. ``("label=0", "label=1")``), used to label group intervals
         when there is more than one class; default ``class 1``, ``class 2``, ...
+    paired : tuple of tuples of ContrastSample, optional
+        Paired design (twin sets holding each group once): per class, the contrasts the gap is
+        bounded from — every pair a < b of the class's groups in order (between groups), or
+        one contrast to the pooled mean per group (anchored). None: unpaired (box) design.
+    binary : bool
+        The outcome is hard by construction (``--bound auto`` may then use Clopper–Pearson).
+    design_note : str
+        Why this design was chosen (e.g. why twin sets could not be paired), for the report.
     """
 
     constraint: Constraint
     classes: tuple[tuple[MeanSample, ...], ...]
     shares: tuple[tuple[float, ...], ...] | None = None
     class_labels: tuple[str, ...] | None = None
+    paired: tuple[tuple[ContrastSample, ...], ...] | None = None
+    binary: bool = False
+    design_note: str = ""
+
+    @property
+    def design(self) -> str:
+        """``paired``, ``unpaired`` or, for cf, ``twin-set spreads``."""
+        if self.constraint.metric == "cf":
+            return "twin-set spreads"
+        return "paired" if self.paired is not None else "unpaired"
 
     def __post_init__(self) -> None:
         c = self.constraint
@@ -181,3 +251,15 @@ class CertificateRequest:
             if len(labels) != len(classes):
                 raise FaroUsageError(f"constraint {name}: {len(labels)} class labels for {len(classes)} classes")
             object.__setattr__(self, "class_labels", labels)
+        if self.paired is not None:
+            paired = tuple(tuple(p) for p in self.paired)
+            if c.metric == "cf" or len(paired) != len(classes):
+                raise FaroUsageError(f"constraint {name}: paired contrasts need one tuple per class (not for cf)")
+            for cls, pc in zip(classes, paired):
+                k = len(cls)
+                want = k * (k - 1) // 2 if c.method == "between_groups" else k
+                if k >= 2 and len(pc) != want:
+                    raise FaroUsageError(
+                        f"constraint {name}: {len(pc)} paired contrasts for {k} groups; {c.method} needs {want}"
+                    )
+            object.__setattr__(self, "paired", paired)

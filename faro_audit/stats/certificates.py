@@ -1,10 +1,11 @@
 """Simultaneous fairness certificates (SPEC §5).
 
-Every group mean that enters any constraint gets one confidence interval at level
-δ′ = δ / (number of distinct group means) (Bonferroni), so all intervals hold together with
-probability ≥ 1 − δ. A gap is a function of the group means, bounded over the box of intervals
-(interval arithmetic); on the event that all intervals cover, every certificate statement is
-true, so a constraint whose true gap exceeds ε is certified with probability ≤ δ.
+δ is split over the requested constraints only (δ_j = δ / J), half of δ_j for each side of a
+constraint's interval, and inside a side only the events that can make it wrong are paid for
+(:mod:`faro_audit.stats.allocation`). Unpaired data use the box of group-mean intervals;
+twin sets that hold every group once use paired contrasts (SPEC §5.4). All printed intervals
+hold together with probability ≥ 1 − δ, so a constraint whose true gap exceeds ε is certified
+with probability ≤ δ.
 
 This module holds the entry point :func:`certify`, its results (:class:`Certificate`,
 :class:`CertificateSet`), the overall verdict and Faro's slack check. The inputs
@@ -20,20 +21,15 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from faro_audit.errors import FaroError, FaroUsageError
-from faro_audit.stats.bounds import Interval, _check_delta, _check_method, mean_interval
+from faro_audit.stats.allocation import IntervalCache, allocation_text, bound_request
+from faro_audit.stats.bounds import BOUND_CHOICES, _check_delta
 from faro_audit.stats.certificate_requests import (
     CertificateRequest,
     Constraint,
+    ContrastSample,
     MeanSample,
 )
-from faro_audit.stats.gaps import (
-    _decide,
-    _n_required,
-    _Projection,
-    _projection,
-    _request_box,
-    gap_bounds,
-)
+from faro_audit.stats.gaps import _decide, _rows_needed, gap_bounds
 
 __all__ = [
     "EXIT_CODES",
@@ -42,6 +38,7 @@ __all__ = [
     "CertificateRequest",
     "CertificateSet",
     "Constraint",
+    "ContrastSample",
     "MeanSample",
     "SlackCheck",
     "certify",
@@ -65,9 +62,11 @@ class Certificate:
     delta : float
         Joint miscoverage of the whole certificate set.
     delta_per_interval : float
-        δ′ = δ / n_intervals, the level of each group-mean interval.
+        δ_j = δ / J, this constraint's share of δ (J requested constraints); half of it bounds
+        each side (``allocation`` says how it is split further).
     bound : str
-        The bound used for the group means.
+        The bound(s) used, after ``auto`` was resolved (e.g. ``clopper-pearson`` or
+        ``betting``; ``+``-joined when several).
     estimate, lower, upper : float
         Point estimate of the gap, and its simultaneous LCB and UCB.
     verdict : {"certified", "violated", "inconclusive"}
@@ -78,7 +77,16 @@ class Certificate:
     reason : str
         One line explaining the verdict.
     group_intervals : dict
-        group label → (estimate, L, U, n_rows) of each group mean involved.
+        group label → (estimate, L, U, n_rows) of each group mean involved (at the UCB side's
+        per-group level).
+    design : {"paired", "unpaired", "twin-set spreads"}
+        How the gap was bounded (SPEC §5.4).
+    allocation : str
+        How δ_j was split for this constraint.
+    design_note : str
+        Why this design (e.g. why twin sets could not be paired).
+    contrast_intervals : dict
+        Paired design: contrast label → (estimate, L, U, twin sets).
     """
 
     metric: str
@@ -96,6 +104,10 @@ class Certificate:
     n_required: int | None
     reason: str
     group_intervals: dict[str, tuple[float, float, float, int]] = field(default_factory=dict)
+    design: str = "unpaired"
+    allocation: str = ""
+    design_note: str = ""
+    contrast_intervals: dict[str, tuple[float, float, float, int]] = field(default_factory=dict)
 
     @property
     def constraint(self) -> Constraint:
@@ -111,6 +123,9 @@ class CertificateSet:
     verdict: str
     n_intervals: int
     delta: float
+    n_constraints: int = 0
+    delta_per_constraint: float = 0.0
+    sequential: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -150,25 +165,33 @@ def certify(
     requests: Sequence[CertificateRequest],
     *,
     delta: float = 0.05,
-    bound: str = "betting",
+    bound: str = "auto",
     min_group_size: int = 30,
     random_state: int = 0,
+    sequential: bool = False,
 ) -> CertificateSet:
-    """Simultaneous certificates for a set of constraints (SPEC §5).
+    """Certificates for a set of constraints, jointly valid at 1 − δ (SPEC §5).
 
     Parameters
     ----------
     requests : sequence of CertificateRequest
-        The constraints and their group means.
+        The constraints with their group means (and, for a paired design, their contrasts).
     delta : float
-        Joint miscoverage: all statements hold together with probability ≥ 1 − δ.
-    bound : {"betting", "bernstein", "hoeffding", "clopper-pearson"}
-        Interval for each group mean (:func:`faro_audit.stats.bounds.mean_interval`).
+        Joint miscoverage: all printed intervals [LCB, UCB] hold together with probability
+        ≥ 1 − δ, so no verdict is wrong with probability ≥ 1 − δ.
+    bound : {"auto", "betting", "bernstein", "hoeffding", "clopper-pearson"}
+        Bound on each bounded mean (:func:`faro_audit.stats.bounds.mean_interval`); ``auto``
+        picks Clopper–Pearson for unweighted unclustered hard outcomes, betting otherwise
+        (:func:`faro_audit.stats.bounds.resolve_bound`).
     min_group_size : int
         A constraint involving a group with fewer rows can never be ``certified``
         (it becomes ``inconclusive``), but can still be ``violated``.
     random_state : int
-        Seed of the betting bound's permutation.
+        Seed of the betting bound's permutations (recorded in the report).
+    sequential : bool
+        The values are in the random order in which a sequential audit scored them: betting
+        confidence sequences over that order (no permutation, no Clopper–Pearson), so the
+        verdicts stay valid whenever the audit stops.
 
     Returns
     -------
@@ -176,16 +199,13 @@ def certify(
 
     Notes
     -----
-    1. Every distinct ``MeanSample.key`` gets one interval at δ′ = δ / K, K the number of
-       distinct keys (Bonferroni): P(all K intervals cover) ≥ 1 − δ.
-    2. Gap bounds by interval arithmetic over the box (:func:`gap_bounds`); EO takes the max
-       over classes of both LCB and UCB; CF uses the interval of the mean spread.
-    3. Verdict: ``certified`` if UCB ≤ ε, ``violated`` if LCB > ε, else ``inconclusive``.
-       On the joint coverage event, a certified constraint truly holds and a violated one is
-       truly violated.
+    δ_j = δ / J for J requests, half for each side; inside a side only the events that can
+    make it wrong are paid for (:mod:`faro_audit.stats.allocation`). Verdict: ``certified`` if
+    UCB ≤ ε, ``violated`` if LCB > ε, else ``inconclusive``.
     """
     d = _check_delta(delta)
-    _check_method(bound)
+    if bound not in BOUND_CHOICES:
+        raise FaroUsageError(f"bound {bound!r} is unknown; use one of {', '.join(BOUND_CHOICES)}")
     try:
         mgs = int(min_group_size)
     except (TypeError, ValueError):
@@ -208,26 +228,25 @@ def certify(
                     raise FaroUsageError(
                         f"group mean {s.key!r} is given twice with different data; keys must identify one mean"
                     )
-    n_intervals = len(registry)
-    delta_i = d / n_intervals
-    intervals: dict[Hashable, Interval] = {}
-    for key, s in registry.items():
-        try:
-            intervals[key] = mean_interval(
-                s.values, delta=delta_i, method=bound, sample_weight=s.sample_weight, random_state=random_state
-            )
-        except FaroError as err:
-            raise type(err)(f"group mean {key!r} (group {s.group!r}): {err}") from None
-    boxes = {k: (iv.estimate, iv.lower, iv.upper) for k, iv in intervals.items()}
-
+    # Constraints that bound the same gap from the same data (e.g. one gap at two tolerances,
+    # or EO and DP of a pairs table without p_human) share one interval event: δ is split over
+    # the distinct gaps only.
+    signatures = {_signature(req) for req in reqs}
+    delta_j = d / len(signatures)
+    cache = IntervalCache(bound=bound, random_state=random_state, sequential=sequential)
     certs = []
-    projections: dict[Hashable, _Projection] = {}
     for req in reqs:
         c = req.constraint
-        est, lcb, ucb = _request_box(req, boxes)
+        try:
+            rb = bound_request(req, delta_j, cache)
+        except FaroError as err:
+            raise type(err)(f"constraint {c.metric}@{c.attribute}: {err}") from None
+        est, lcb, ucb = rb.estimate, rb.lower, rb.upper
         verdict = _decide(lcb, ucb, c.epsilon)
         samples = [s for cls in req.classes for s in cls]
-        small = [s for s in samples if s.n_rows < mgs]
+        small = [s for s in samples if s.n_rows < mgs] if c.metric != "cf" else []
+        if c.metric == "cf" and samples[0].n_rows < mgs:
+            small = samples
         if verdict == "certified":
             reason = f"UCB {ucb:.4g} <= epsilon {c.epsilon:g} (joint level {1 - d:g})"
         elif verdict == "violated":
@@ -236,8 +255,9 @@ def certify(
             reason = f"[{lcb:.4g}, {ucb:.4g}] contains epsilon {c.epsilon:g}"
         if small:
             s0 = small[0]
+            unit = "twin sets" if c.metric == "cf" else "rows"
             note = (
-                f"group {s0.group!r} has {s0.n_rows} rows < min_group_size {mgs}"
+                f"group {s0.group!r} has {s0.n_rows} {unit} < min_group_size {mgs}"
                 + (f" (and {len(small) - 1} more)" if len(small) > 1 else "")
             )
             if verdict == "certified":
@@ -247,24 +267,9 @@ def certify(
                 reason = f"{reason}; {note}"
         n_required = None
         if verdict == "inconclusive":
-            for s in samples:
-                if s.key not in projections:
-                    projections[s.key] = _projection(s, intervals[s.key], delta_i, bound)
-            n_required = _n_required(
-                req, projections, estimate=est, delta_i=delta_i, bound=bound, min_group_size=mgs
-            )
-            if n_required is None:
-                reason += "; no sample size decides it at the current estimate"
-            else:
-                reason += f"; about {n_required} rows per group would decide it at the current estimate"
-        multi = len(req.classes) > 1
-        labels = req.class_labels or tuple(f"class {i + 1}" for i in range(len(req.classes)))
-        group_intervals: dict[str, tuple[float, float, float, int]] = {}
-        for label, cls in zip(labels, req.classes):
-            for s in cls:
-                iv = intervals[s.key]
-                name = f"{label}: {s.group}" if multi else s.group
-                group_intervals[name] = (iv.estimate, iv.lower, iv.upper, s.n_rows)
+            n_required, extra = _rows_needed(req, rb, delta_j=delta_j, bound=bound, min_group_size=mgs,
+                                             sequential=sequential)
+            reason += extra
         certs.append(
             Certificate(
                 metric=c.metric,
@@ -273,23 +278,39 @@ def certify(
                 method=c.method,
                 epsilon=c.epsilon,
                 delta=d,
-                delta_per_interval=delta_i,
-                bound=bound,
+                delta_per_interval=delta_j,
+                bound="+".join(rb.methods),
                 estimate=est,
                 lower=lcb,
                 upper=ucb,
                 verdict=verdict,
                 n_required=n_required,
                 reason=reason,
-                group_intervals=group_intervals,
+                group_intervals=rb.group_intervals,
+                design=req.design,
+                allocation=allocation_text(req),
+                design_note=req.design_note,
+                contrast_intervals=rb.contrast_intervals,
             )
         )
     return CertificateSet(
         certificates=tuple(certs),
         verdict=overall_verdict(ct.verdict for ct in certs),
-        n_intervals=n_intervals,
+        n_intervals=cache.n_intervals,
         delta=d,
+        n_constraints=len(signatures),
+        delta_per_constraint=delta_j,
+        sequential=bool(sequential),
     )
+
+
+def _signature(req: CertificateRequest) -> Hashable:
+    """What a constraint's interval depends on (its tolerance excluded)."""
+    c = req.constraint
+    classes = tuple(tuple(s.key for s in cls) for cls in req.classes)
+    paired = None if req.paired is None else tuple(tuple(p.key for p in cls) for cls in req.paired)
+    shares = None if c.method != "to_overall" else req.shares
+    return (c.method if c.metric != "cf" else "cf", classes, paired, shares, req.binary)
 
 
 def slack_check(certificate: Certificate, *, epsilon: float, declared_slack: float) -> SlackCheck:

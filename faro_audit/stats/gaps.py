@@ -3,31 +3,28 @@
 Given a confidence interval [L_a, U_a] for every group mean, a gap (between groups, or to the
 pooled mean) is bounded over the box Π_a [L_a, U_a] (:func:`gap_bounds`); a constraint is
 ``certified`` when UCB ≤ ε, ``violated`` when LCB > ε, else ``inconclusive``. For an
-inconclusive constraint, ``_n_required`` projects how the box shrinks with more rows per group
-(through :func:`faro_audit.stats.bounds.half_width`) and searches for the smallest row count
-that decides it at the current estimates. :func:`faro_audit.stats.certificates.certify` builds
+inconclusive constraint, ``_rows_needed`` projects how the bounds shrink with more rows per
+group (through :func:`faro_audit.stats.bounds.half_width`) and searches for the smallest row
+count that decides it at the current estimates. :func:`faro_audit.stats.certificates.certify` builds
 the intervals and calls these.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from faro_audit.errors import FaroUsageError
-from faro_audit.stats.bounds import Interval, half_width
-from faro_audit.stats.certificate_requests import CertificateRequest, MeanSample
+from faro_audit.stats.bounds import half_width
+from faro_audit.stats.certificate_requests import CertificateRequest
 
 __all__ = ["gap_bounds"]
 
-_MAX_ROWS = 10**12  # n_required search stops here (None beyond)
-
 
 def gap_bounds(
-    lower: ArrayLike, upper: ArrayLike, *, method: str, shares: ArrayLike | None = None
+    lower: ArrayLike, upper: ArrayLike, *, method: str, shares: ArrayLike | None = None, clip: bool = True
 ) -> tuple[float, float]:
     """Bounds (LCB, UCB) on a gap over the box Π_a [L_a, U_a] of group means.
 
@@ -50,13 +47,18 @@ def gap_bounds(
         |·| ranges over [0 if lo_a ≤ 0 ≤ hi_a else min(|lo_a|, |hi_a|), max(|lo_a|, |hi_a|)],
         and the max over a takes the max of both ends. Each is attained or exceeded on the box,
         so on the event that every group mean lies in its interval, LCB ≤ Δ ≤ UCB.
+    clip : bool
+        False returns the signed lower end before it is clipped at 0 (max_a L_a − min_a U_a,
+        or max_a max(lo_a, −hi_a)), whose distance to the estimate shrinks with n (used to
+        project the sample size that would decide a constraint).
     """
     lo = np.asarray(lower, dtype=np.float64)
     hi = np.asarray(upper, dtype=np.float64)
     if lo.shape != hi.shape or lo.ndim != 1 or lo.size == 0:
         raise FaroUsageError("gap_bounds: lower and upper must be 1-D arrays of the same, positive length")
     if method == "between_groups":
-        return max(0.0, float(lo.max() - hi.min())), float(hi.max() - lo.min())
+        raw = float(lo.max() - hi.min())
+        return (max(0.0, raw) if clip else raw), float(hi.max() - lo.min())
     if method != "to_overall":
         raise FaroUsageError(f"gap method {method!r} is unknown; use between_groups or to_overall")
     if shares is None:
@@ -71,37 +73,9 @@ def gap_bounds(
     bottom = (1.0 - w) * lo - (wu - w * hi)
     abs_hi = np.maximum(np.abs(top), np.abs(bottom))
     abs_lo = np.where((bottom <= 0) & (top >= 0), 0.0, np.minimum(np.abs(top), np.abs(bottom)))
+    if not clip:
+        return float(np.maximum(bottom, -top).max()), float(abs_hi.max())
     return float(abs_lo.max()), float(abs_hi.max())
-
-
-def _gap_estimate(means: np.ndarray, method: str, shares: np.ndarray) -> float:
-    if method == "between_groups":
-        return float(means.max() - means.min())
-    return float(np.max(np.abs(means - np.dot(shares, means))))
-
-
-def _request_box(
-    request: CertificateRequest, boxes: dict[Hashable, tuple[float, float, float]]
-) -> tuple[float, float, float]:
-    """(estimate, LCB, UCB) of a request's gap given (estimate, L, U) per key."""
-    c = request.constraint
-    if c.metric == "cf":
-        return boxes[request.classes[0][0].key]
-    est, lcb, ucb = -np.inf, -np.inf, -np.inf
-    assert request.shares is not None
-    for cls, sh in zip(request.classes, request.shares):
-        if len(cls) < 2:
-            # One group in this class: its gap is 0 exactly (no comparison).
-            est, lcb, ucb = max(est, 0.0), max(lcb, 0.0), max(ucb, 0.0)
-            continue
-        m = np.array([boxes[s.key][0] for s in cls])
-        lo = np.array([boxes[s.key][1] for s in cls])
-        hi = np.array([boxes[s.key][2] for s in cls])
-        w = np.asarray(sh, dtype=np.float64)
-        l_c, u_c = gap_bounds(lo, hi, method=c.method, shares=w)
-        est = max(est, _gap_estimate(m, c.method, w))
-        lcb, ucb = max(lcb, l_c), max(ucb, u_c)
-    return float(est), float(lcb), float(ucb)
 
 
 def _decide(lcb: float, ucb: float, epsilon: float) -> str:
@@ -112,85 +86,66 @@ def _decide(lcb: float, ucb: float, epsilon: float) -> str:
     return "inconclusive"
 
 
-@dataclass(frozen=True)
-class _Projection:
-    """What ``n_required`` needs about one group mean: its box and how it shrinks with rows."""
-
-    estimate: float
-    below: float  # estimate − L
-    above: float  # U − estimate
-    n_rows: int
-    rows_per_unit: float  # rows per effective cluster, n_rows / n_eff
-    variance: float
-    h_now: float  # half_width at the current n_eff (calibration of the extents)
-
-
-def _projection(sample: MeanSample, interval: Interval, delta_i: float, bound: str) -> _Projection:
-    x = sample.values
-    var = float(np.var(x, ddof=1)) if x.size >= 2 else 0.25
-    var = min(max(var, 0.0), 0.25)
-    rows_per_unit = max(sample.n_rows, 1) / max(interval.n_eff, 1e-12)
-    h_now = half_width(max(interval.n_eff, 1.0), delta=delta_i, method=bound, variance=var)
-    return _Projection(
-        estimate=interval.estimate,
-        below=interval.estimate - interval.lower,
-        above=interval.upper - interval.estimate,
-        n_rows=sample.n_rows,
-        rows_per_unit=rows_per_unit,
-        variance=var,
-        h_now=h_now,
-    )
-
-
-def _n_required(
+def _rows_needed(
     request: CertificateRequest,
-    projections: dict[Hashable, _Projection],
+    bounds: Any,
     *,
-    estimate: float,
-    delta_i: float,
+    delta_j: float,
     bound: str,
     min_group_size: int,
-) -> int | None:
-    """Smallest N ≥ min_group_size such that, with max(n_rows_a, N) rows in every group, the
-    projected box decides the constraint at the current estimates.
+    sequential: bool = False,
+) -> tuple[int | None, str]:
+    """Rows per group (twin sets for paired and cf designs) that would decide the constraint.
 
-    Each group's interval extents (estimate − L, U − estimate) are scaled by
-    half_width(n_eff(N)) / half_width(n_eff now), with n_eff(N) = rows / (rows per effective
-    cluster now) and the current per-cluster variance, at the current δ′; so at the current
-    sizes the projection reproduces the current box.
+    The extents of the current bounds, UCB − estimate and estimate − LCB, shrink with the
+    half-width of the bound, h(n) (:func:`faro_audit.stats.bounds.half_width` at the
+    constraint's level and the current variance); the answer is the smallest n at which
+    estimate + (UCB − estimate)·h(n)/h(n_now) ≤ ε (certify) or estimate − (estimate −
+    LCB)·h(n)/h(n_now) > ε (violate), at the current estimate. If 100× the current data would
+    not decide it, the estimate sits on ε within the bound's resolution: "undecidable near ε"
+    (SPEC §5.8), never a number in the millions.
+
+    Returns
+    -------
+    (n, note) : (int or None, str)
+        ``n`` per group, and the sentence the certificate's reason gets.
     """
     eps = request.constraint.epsilon
-    if estimate == eps:
-        return None
-    target = "certified" if estimate < eps else "violated"
-    keys = {s.key for cls in request.classes for s in cls}
+    est, lcb, ucb = float(bounds.estimate), float(bounds.raw_lower), float(bounds.raw_upper)
+    samples = [s for cls in request.classes for s in cls]
+    if request.paired is not None:
+        units = min(pc.n_units for cls in request.paired for pc in cls)
+        values = np.concatenate([(pc.values + 1.0) / 2.0 for cls in request.paired for pc in cls])
+        unit = "twin sets per group"
+        per_unit = 1.0
+    else:
+        small = min(samples, key=lambda s: s.n_rows)
+        n_eff = (small.values.size if small.sample_weight is None
+                 else float(small.sample_weight.sum() ** 2 / np.dot(small.sample_weight, small.sample_weight)))
+        units = max(n_eff, 1.0)
+        per_unit = max(small.n_rows, 1) / units
+        values = np.concatenate([s.values for s in samples])
+        unit = "twin sets" if request.constraint.metric == "cf" else "rows per group"
+    var = float(min(max(np.var(values), 1e-4), 0.25)) if values.size > 1 else 0.25
+    method = "betting" if bound in ("auto", "clopper-pearson") or sequential else bound
+    level = min(max(delta_j / 2.0, 1e-12), 0.5)
+    h_now = half_width(max(units, 1.0), delta=level, method=method, variance=var)
+    target = "certified" if est < eps else "violated"
 
-    def decided(n: int) -> bool:
-        boxes = {}
-        for k in keys:
-            p = projections[k]
-            rows = max(p.n_rows, n)
-            if rows == p.n_rows:
-                scale = 1.0
-            else:
-                h = half_width(max(rows / p.rows_per_unit, 1.0), delta=delta_i, method=bound, variance=p.variance)
-                scale = min(1.0, h / p.h_now)
-            boxes[k] = (p.estimate, max(0.0, p.estimate - p.below * scale), min(1.0, p.estimate + p.above * scale))
-        _, lcb, ucb = _request_box(request, boxes)
-        return _decide(lcb, ucb, eps) == target
+    def decided(n_units: float) -> bool:
+        scale = min(1.0, half_width(max(n_units, 1.0), delta=level, method=method, variance=var) / h_now)
+        if target == "certified":
+            return est + (ucb - est) * scale <= eps
+        return est - (est - lcb) * scale > eps
 
-    lo = max(int(min_group_size), 1)
-    if decided(lo):
-        return lo
-    hi = lo
-    while not decided(hi):
-        if hi > _MAX_ROWS:
-            return None
-        lo, hi = hi, hi * 2
-    while hi - lo > 1:  # decided(hi), not decided(lo)
-        mid = (lo + hi) // 2
+    if est == eps or not decided(100.0 * units):
+        return None, "; undecidable near epsilon: the estimate sits on epsilon within the bound's resolution at 100x the data"
+    lo, hi = units, 100.0 * units
+    while hi - lo > max(1.0, 1e-3 * lo):
+        mid = 0.5 * (lo + hi)
         if decided(mid):
             hi = mid
         else:
             lo = mid
-    return hi
+    n = max(int(np.ceil(hi * per_unit)), int(min_group_size))
+    return n, f"; about {n} {unit} would decide it at the current estimate"

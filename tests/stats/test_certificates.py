@@ -17,6 +17,7 @@ from faro_audit.stats.certificates import (
     CertificateRequest,
     CertificateSet,
     Constraint,
+    ContrastSample,
     MeanSample,
     certify,
     gap_bounds,
@@ -89,20 +90,46 @@ def test_gap_bounds_needs_shares_for_anchored() -> None:
 def test_verdicts_from_hand_computed_hoeffding_boxes() -> None:
     n = 2000
     a, b = constant("a", 0.25, n), constant("b", 0.75, n)
+    # One gap at three tolerances is one interval event: δ is not split over them.
     reqs = [CertificateRequest(dp(eps), ((a, b),)) for eps in (0.4, 0.6, 0.5)]
     out = certify(reqs, delta=0.05, bound="hoeffding")
-    assert out.n_intervals == 2
-    h = hoeffding(n, 0.05 / 2)
+    assert out.n_constraints == 1 and out.delta_per_constraint == pytest.approx(0.05)
+    assert out.n_intervals == 4  # each group at the UCB level and at the LCB level
+    # UCB side: top and bottom group one-sided at α/2 = δ/4 (two-sided level δ/2), any K.
+    # LCB side: all 2K one-sided bounds at α/(2K) (two-sided level δ/(2K)).
+    h_up, h_low = hoeffding(n, 0.05 / 2), hoeffding(n, 0.05 / 4)
     for cert in out.certificates:
         assert cert.estimate == pytest.approx(0.5)
-        assert (cert.lower, cert.upper) == pytest.approx((0.5 - 2 * h, 0.5 + 2 * h))
-        assert cert.delta_per_interval == pytest.approx(0.025)
-        assert cert.group_intervals["a"] == pytest.approx((0.25, 0.25 - h, 0.25 + h, n))
+        assert (cert.lower, cert.upper) == pytest.approx((0.5 - 2 * h_low, 0.5 + 2 * h_up))
+        assert cert.delta_per_interval == pytest.approx(0.05)
+        assert cert.group_intervals["a"] == pytest.approx((0.25, 0.25 - h_up, 0.25 + h_up, n))
+        assert cert.design == "unpaired" and "box" in cert.allocation
     v = [c.verdict for c in out.certificates]
     assert v == ["violated", "certified", "inconclusive"]
     assert [c.n_required for c in out.certificates] == [None, None, None]  # estimate == epsilon
-    assert "no sample size" in out.certificates[2].reason
+    assert "undecidable near epsilon" in out.certificates[2].reason
     assert out.verdict == "violated" and out.exit_code == 1
+
+
+def test_ucb_of_a_between_groups_gap_does_not_pay_for_the_number_of_groups() -> None:
+    n = 1000
+    two = (constant("a", 0.3, n), constant("b", 0.6, n))
+    eight = two + tuple(constant(f"g{i}", 0.42, n) for i in range(6))
+    (c2,) = certify([CertificateRequest(dp(0.1), (two,))], bound="hoeffding").certificates
+    (c8,) = certify([CertificateRequest(dp(0.1), (eight,))], bound="hoeffding").certificates
+    assert c8.upper == pytest.approx(c2.upper)
+    assert c8.lower < c2.lower  # the LCB side pays for 2K one-sided bounds
+
+
+def test_delta_is_split_over_distinct_gaps_only() -> None:
+    a, b, c = constant("a", 0.3, 800), constant("b", 0.35, 800), constant("c", 0.32, 800)
+    one = certify([CertificateRequest(dp(0.2), ((a, b),))], bound="hoeffding")
+    three = certify([CertificateRequest(dp(0.2), ((a, b),)), CertificateRequest(dp(0.2), ((a, c),)),
+                     CertificateRequest(dp(0.2), ((b, c),))], bound="hoeffding")
+    assert one.delta_per_constraint == pytest.approx(0.05)
+    assert three.n_constraints == 3 and three.delta_per_constraint == pytest.approx(0.05 / 3)
+    assert one.certificates[0].upper == pytest.approx(0.05 + 2 * hoeffding(800, 0.025))
+    assert three.certificates[0].upper == pytest.approx(0.05 + 2 * hoeffding(800, 0.025 / 3))
 
 
 def test_eo_takes_the_max_over_classes_for_both_bounds() -> None:
@@ -111,9 +138,10 @@ def test_eo_takes_the_max_over_classes_for_both_bounds() -> None:
     c1 = (constant("a", 0.3, n, klass="1"), constant("b", 0.5, n, klass="1"))
     req = CertificateRequest(Constraint("eo", "soft", "g", "between_groups", 0.1), (c0, c1), class_labels=("y=0", "y=1"))
     (cert,) = certify([req], delta=0.05, bound="hoeffding").certificates
-    h = hoeffding(n, 0.05 / 4)
+    # UCB: the true worst class needs no split; LCB: α split over 2 classes and 2K bounds.
+    h_up, h_low = hoeffding(n, 0.025), hoeffding(n, 0.05 / 8)
     assert cert.estimate == pytest.approx(0.2)
-    assert (cert.lower, cert.upper) == pytest.approx((0.2 - 2 * h, 0.2 + 2 * h))
+    assert (cert.lower, cert.upper) == pytest.approx((0.2 - 2 * h_low, 0.2 + 2 * h_up))
     assert cert.verdict == "violated"
     assert set(cert.group_intervals) == {"y=0: a", "y=0: b", "y=1: a", "y=1: b"}
 
@@ -123,20 +151,82 @@ def test_anchored_estimate_and_box() -> None:
     a, b = constant("a", 0.4, n), constant("b", 0.6, n)
     req = CertificateRequest(dp(0.25, "to_overall"), ((a, b),), shares=((0.75, 0.25),))
     (cert,) = certify([req], delta=0.05, bound="hoeffding").certificates
-    h = hoeffding(n, 0.025)
+    # UCB: K one-sided bounds at α/K; LCB: 2K at α/(2K) (two-sided levels δ/(2K), δ/(4K)... K = 2).
+    h_up, h_low = hoeffding(n, 0.025), hoeffding(n, 0.0125)
     # pool = 0.45; gaps 0.05 and 0.15; box of m_b - pool = 0.75 (m_b - m_a) gives ±0.75·2h.
     assert cert.estimate == pytest.approx(0.15)
-    assert cert.upper == pytest.approx(0.15 + 1.5 * h)
-    assert cert.lower == pytest.approx(0.15 - 1.5 * h)
+    assert cert.upper == pytest.approx(0.15 + 1.5 * h_up)
+    assert cert.lower == pytest.approx(0.15 - 1.5 * h_low)
     assert cert.verdict == "certified"
+
+
+def _paired(values_a: np.ndarray, values_b: np.ndarray, method: str = "between_groups") -> CertificateRequest:
+    n = values_a.size
+    a = MeanSample(("soft", "g", None, "a"), "a", values_a, None, n)
+    b = MeanSample(("soft", "g", None, "b"), "b", values_b, None, n)
+    if method == "between_groups":
+        pcs = (ContrastSample(("soft", "g", None, "pair", "a", "b"), "a − b", values_a - values_b, None, n),)
+    else:
+        pool = 0.5 * (values_a + values_b)
+        pcs = (ContrastSample(("soft", "g", None, "anchor", "a"), "a − pooled", values_a - pool, None, n),
+               ContrastSample(("soft", "g", None, "anchor", "b"), "b − pooled", values_b - pool, None, n))
+    return CertificateRequest(dp(0.05, method), ((a, b),), shares=((0.5, 0.5),), paired=(pcs,))
+
+
+def test_paired_contrasts_by_hand() -> None:
+    # The within-set difference is constant 0.1: the paired bound is the Hoeffding interval of
+    # a constant in [-1, 1] (half-width doubled).
+    rng = np.random.default_rng(0)
+    n = 4000
+    base = rng.uniform(0.1, 0.8, n)
+    req = _paired(base + 0.1, base)
+    (cert,) = certify([req], delta=0.05, bound="hoeffding").certificates
+    # UCB: the contrast one-sided at α (two-sided δ_j); LCB: K(K-1) = 2 one-sided at α/2.
+    assert cert.design == "paired"
+    assert cert.upper == pytest.approx(0.1 + 2 * hoeffding(n, 0.05))
+    assert cert.lower == pytest.approx(0.1 - 2 * hoeffding(n, 0.025))
+    assert cert.contrast_intervals["a − b"][0] == pytest.approx(0.1)
+
+
+def test_paired_beats_the_box_when_set_effects_dominate() -> None:
+    # Large set effects, small within-set noise: a variance-adaptive bound on the contrasts is
+    # far tighter than the box of two wide group-mean intervals.
+    rng = np.random.default_rng(0)
+    n = 500
+    base = rng.uniform(0.1, 0.8, n)
+    req = _paired(np.clip(base + 0.02 + rng.normal(0, 0.01, n), 0, 1), base)
+    (paired,) = certify([req]).certificates
+    (boxed,) = certify([CertificateRequest(dp(0.05), req.classes, shares=req.shares)]).certificates
+    assert paired.design == "paired" and boxed.design == "unpaired"
+    assert paired.verdict == "certified" and boxed.verdict == "inconclusive"
+    assert (paired.upper - paired.estimate) < 0.25 * (boxed.upper - boxed.estimate)
+
+
+def test_paired_anchored_by_hand() -> None:
+    n = 1000
+    base = np.random.default_rng(1).uniform(0.1, 0.7, n)
+    (cert,) = certify([_paired(base + 0.3, base, "to_overall")], delta=0.05, bound="hoeffding").certificates
+    assert cert.estimate == pytest.approx(0.15)
+    assert cert.upper == pytest.approx(0.15 + 2 * hoeffding(n, 0.05))
+    assert cert.lower == pytest.approx(0.15 - 2 * hoeffding(n, 0.0125))
+
+
+def test_paired_request_needs_every_contrast() -> None:
+    a = MeanSample(("soft", "g", None, "a"), "a", np.full(10, 0.5), None, 10)
+    b = MeanSample(("soft", "g", None, "b"), "b", np.full(10, 0.5), None, 10)
+    c = MeanSample(("soft", "g", None, "c"), "c", np.full(10, 0.5), None, 10)
+    pc = ContrastSample(("p",), "a − b", np.zeros(10), None, 10)
+    with pytest.raises(FaroUsageError, match="paired contrasts"):
+        CertificateRequest(dp(0.1), ((a, b, c),), paired=((pc,),))
 
 
 def test_cf_uses_the_interval_of_the_mean_spread() -> None:
     spreads = np.random.default_rng(1).beta(1, 12, size=300)
     sample = MeanSample(key=("cf", "g", None, "twins"), group="twin sets", values=spreads, sample_weight=None, n_rows=300)
-    req = CertificateRequest(Constraint("cf", "soft", "g", "mean_spread", 0.15), ((sample,),))
+    req = CertificateRequest(Constraint("cf", "soft", "g", "mean_spread", 0.3), ((sample,),))
     (cert,) = certify([req], delta=0.05).certificates
-    iv = mean_interval(spreads, delta=0.05)
+    (cert,) = certify([req], delta=0.05, bound="hoeffding").certificates
+    iv = mean_interval(spreads, delta=0.05, method="hoeffding")
     assert (cert.estimate, cert.lower, cert.upper) == pytest.approx((iv.estimate, iv.lower, iv.upper))
     assert cert.verdict == "certified"
 
@@ -155,10 +245,12 @@ def test_shared_keys_are_counted_once() -> None:
         CertificateRequest(dp(0.2), ((a, b, c),)),
     ]
     out = certify(reqs, delta=0.06, bound="hoeffding")
-    assert out.n_intervals == 3
+    # Three distinct gaps: δ_j = 0.02; group a is computed once per level, whichever request.
+    assert out.n_constraints == 3
     assert all(cert.delta_per_interval == pytest.approx(0.02) for cert in out.certificates)
-    h = hoeffding(500, 0.02)
+    h = hoeffding(500, 0.01)
     assert out.certificates[0].upper == pytest.approx(0.05 + 2 * h)
+    assert out.certificates[0].group_intervals["a"] == pytest.approx(out.certificates[2].group_intervals["a"])
 
 
 def test_same_key_with_different_data_is_an_error() -> None:
@@ -190,16 +282,18 @@ def test_small_group_cannot_be_certified_but_can_be_violated() -> None:
 # --------------------------------------------------------------------------- n_required
 
 
-@pytest.mark.parametrize("ma,mb,eps", [(0.5, 0.52, 0.1), (0.4, 0.6, 0.15)])
-def test_n_required_inverts_hoeffding_by_hand(ma: float, mb: float, eps: float) -> None:
+@pytest.mark.parametrize("ma,mb,eps,level", [(0.5, 0.52, 0.1, 0.025), (0.4, 0.6, 0.15, 0.0125)])
+def test_n_required_inverts_hoeffding_by_hand(ma: float, mb: float, eps: float, level: float) -> None:
     n = 200
     req = CertificateRequest(dp(eps), ((constant("a", ma, n), constant("b", mb, n)),))
     (cert,) = certify([req], delta=0.05, bound="hoeffding").certificates
     assert cert.verdict == "inconclusive"
     est = mb - ma
-    # Decided when |est - eps| > 2 h(N), h(N) = sqrt(ln(2/δ′)/(2N)), δ′ = 0.025.
-    need = math.log(2 / 0.025) / (2 * (abs(eps - est) / 2) ** 2)
-    assert cert.n_required in (math.ceil(need), math.ceil(need) + 1)
+    # Decided when |est - eps| > 2 h(N), h(N) = sqrt(ln(2/δ′)/(2N)), δ′ the side's level
+    # (UCB: δ/2; LCB: δ/(2K) = δ/4).
+    need = math.log(2 / level) / (2 * (abs(eps - est) / 2) ** 2)
+    # The search stops at a relative resolution of 1e-3.
+    assert abs(cert.n_required - math.ceil(need)) <= max(2, 2e-3 * need)
     assert cert.n_required > n
     assert f"about {cert.n_required} rows" in cert.reason
 
