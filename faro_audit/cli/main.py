@@ -11,7 +11,7 @@ from faro_audit._version import __version__
 from faro_audit.errors import FaroError
 
 #: Subcommand modules; each has ``add_parser(subparsers)`` and ``run(args) -> int``.
-_COMMANDS = ("report", "certify", "score", "retrain", "suites")
+_COMMANDS = ("report", "certify", "plan", "score", "retrain", "suites")
 
 
 def _module(name: str):
