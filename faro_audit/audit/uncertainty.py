@@ -1,11 +1,15 @@
 """Descriptive intervals (SPEC §4) for the audit: one clustered, group-stratified bootstrap per
-outcome matrix, from which group means, pooled means and DP/EO gaps all get percentile intervals.
+outcome matrix. Group means and pooled means (smooth statistics) get percentile intervals; DP/EO
+gaps (maxima, biased upward near 0) get the simultaneous max-t bootstrap interval of
+:func:`faro_audit.stats.bootstrap_gaps.bootstrap_gap`, which also covers a true gap of 0.
+Both kinds are *descriptive* (bootstrap), never a certificate.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -18,8 +22,12 @@ from faro_audit.stats.bootstrap import (
     bootstrap_group_means,
     percentile_interval,
 )
+from faro_audit.stats.bootstrap_gaps import GAP_INTERVAL_KIND
 
 LEVEL = 0.95
+GROUP_INTERVAL_KIND = "percentile bootstrap (descriptive)"  # group and pooled means
+__all__ = ["GAP_INTERVAL_KIND", "GROUP_INTERVAL_KIND", "LEVEL", "BootResult", "bootstrap_means",
+           "gap_interval"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,7 +86,14 @@ def bootstrap_means(
 
 
 def gap_interval(boots: Mapping[Any, BootResult], *, col: int, method: str) -> tuple[float, float, float]:
-    """DP gap (one entry) or EO gap (max over label classes) with a percentile interval."""
+    """DP gap (one entry) or EO gap (max over label classes) with its descriptive interval.
+
+    Returns ``(estimate, lower, upper)``: the plug-in gap and the 95% simultaneous max-t
+    bootstrap interval (kind :data:`GAP_INTERVAL_KIND`) of :func:`bootstrap_gap` /
+    :func:`bootstrap_eo_gap`, built from the signed group contrasts so that it covers a true gap
+    of 0 too; for EO its critical value is joint over the classes. Bounds are NaN without a
+    bootstrap (``n_boot = 0``) or with fewer than two groups present (the estimate is then 0).
+    """
     if not boots:
         return float("nan"), float("nan"), float("nan")
     if any(b.raw is None for b in boots.values()):  # no bootstrap: point estimate only

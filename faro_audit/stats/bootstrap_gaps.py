@@ -1,15 +1,20 @@
-"""Percentile intervals and gaps from bootstrap replicates (SPEC §3, §4; description only).
+"""Percentile intervals, and gaps with simultaneous max-t intervals (SPEC §3, §4; description only).
 
 :func:`percentile_interval` is the percentile interval of replicates (Efron & Tibshirani 1993,
-§13.3); :func:`bootstrap_gap` turns the (B, K) replicate matrix of group means of
-:func:`faro_audit.stats.bootstrap.bootstrap_group_means` into replicates of the demographic
-parity gap (between groups, or to the pooled mean), and :func:`bootstrap_eo_gap` takes the
-maximum over label classes (equalized odds). Certification uses the bounds of SPEC §5
-(:mod:`faro_audit.stats.certificates`), not these intervals.
+§13.3), for smooth statistics (group means, pooled means). A demographic-parity gap is a
+*maximum* (max − min, max |·|): its plug-in estimate is biased upward near 0, and the percentile
+interval of its replicates never covers a true gap of 0 (SPEC §4). :func:`bootstrap_gap` and
+:func:`bootstrap_eo_gap` therefore bootstrap the *signed contrasts* the gap is the largest
+absolute value of (m_a − m_b for a < b, or m_a − m_pool), give them simultaneous intervals with a
+max-|t| critical value (:func:`max_t_intervals`; Romano & Wolf 2005) and read the gap's interval
+off those. Both take the (B, K) replicate matrix of group means of
+:func:`faro_audit.stats.bootstrap.bootstrap_group_means`. These intervals are descriptive;
+certification uses the bounds of SPEC §5 (:mod:`faro_audit.stats.certificates`).
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,19 +29,47 @@ if TYPE_CHECKING:
     from faro_audit.stats.bootstrap import BootstrapGroupMeans
 
 __all__ = [
+    "GAP_INTERVAL_KIND",
     "GAP_METHODS",
     "BootstrapGap",
+    "GapContrasts",
     "bootstrap_eo_gap",
     "bootstrap_gap",
+    "max_t_intervals",
     "percentile_interval",
 ]
 
 GAP_METHODS = ("between_groups", "to_overall")
+GAP_INTERVAL_KIND = "simultaneous max-t bootstrap (descriptive)"
+_SD_RTOL = 1e-12  # a bootstrap sd at most this (relative to the values' scale) counts as 0
+
+
+@dataclass(frozen=True, eq=False)
+class GapContrasts:
+    """The signed contrasts behind a gap, with their simultaneous intervals.
+
+    ``names`` are ``"a - b"`` (between groups) or ``"a - pooled"`` (to the pooled mean),
+    prefixed by ``"<class>: "`` for an EO gap; arrays have one entry per contrast.
+    """
+
+    names: tuple[str, ...]
+    estimate: np.ndarray
+    sd: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
 class BootstrapGap:
-    """A gap, its percentile interval and its replicates; unpacks as (estimate, lo, hi, reps)."""
+    """A gap, its interval and its replicates; unpacks as (estimate, lo, hi, reps).
+
+    ``estimate`` is the plug-in gap. ``lower``/``upper`` is the gap's interval of kind
+    :data:`GAP_INTERVAL_KIND` ("simultaneous max-t bootstrap (descriptive)"), derived from the
+    simultaneous intervals of the signed contrasts in ``contrasts`` with critical value
+    ``critical_value`` (see :func:`bootstrap_gap`). ``replicates`` are the bootstrap
+    replicates of the plug-in gap itself, kept for reference: their percentile interval is
+    *not* the reported interval (it is biased upward and misses a true gap of 0).
+    """
 
     estimate: float
     lower: float
@@ -44,6 +77,9 @@ class BootstrapGap:
     replicates: np.ndarray = field(repr=False)
     level: float
     method: str
+    kind: str = GAP_INTERVAL_KIND
+    critical_value: float = math.nan
+    contrasts: GapContrasts | None = field(default=None, repr=False)
 
     def __iter__(self) -> Iterator[float | np.ndarray]:
         return iter((self.estimate, self.lower, self.upper, self.replicates))
@@ -82,6 +118,76 @@ def percentile_interval(
     return lo, hi
 
 
+def max_t_intervals(
+    estimate: object, replicates: object, *, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Simultaneous bootstrap intervals for C contrasts with a max-|t| critical value.
+
+    With the contrasts' estimates d_j, bootstrap replicates d*_j and bootstrap standard
+    deviations sd_j (``ddof=1``, over the defined replicates), the critical value c is the
+    ``level`` quantile (``method="higher"``: the order statistic at or above it) of
+
+        T* = max_j |d*_j − d_j| / sd_j
+
+    over the replicates, and the intervals [d_j − c·sd_j, d_j + c·sd_j] cover all C contrasts
+    together with probability ≈ ``level`` (the single-step max-t method of Romano & Wolf 2005,
+    "Exact and approximate stepdown methods for multiple hypothesis testing", JASA 100,
+    §3–4; studentised by the bootstrap standard error, Efron & Tibshirani 1993, §6 and §12).
+
+    Degenerate cases: a contrast with sd_j = 0 (its replicates are all equal, up to float
+    round-off: sd_j ≤ 1e-12·max(1, largest |value|) counts as 0) has the point
+    d_j as its interval and takes no part in T*; with no contrast of positive sd, c = 0. A
+    contrast with fewer than two defined (non-NaN) replicates has NaN bounds. NaN replicates of
+    a contrast are left out of that contrast's sd and of T* (the maximum over the contrasts
+    defined in the replicate); replicates with no defined contrast are left out of c.
+
+    Parameters
+    ----------
+    estimate : array-like, shape (C,)
+    replicates : array-like, shape (B, C)
+    level : float
+        Simultaneous coverage, in (0, 1).
+
+    Returns
+    -------
+    (lower, upper, sd, c)
+        Arrays of shape (C,) and the critical value.
+    """
+    _check_level(level)
+    d = np.asarray(estimate, dtype=np.float64).reshape(-1)
+    reps = np.asarray(replicates, dtype=np.float64)
+    if reps.ndim != 2 or reps.shape[1] != d.size:
+        raise FaroInputError(
+            f"replicates: expected shape (B, {d.size}) to match the estimates, got {reps.shape}"
+        )
+    if reps.shape[0] == 0:
+        raise FaroInputError("replicates: expected at least one replicate, got none")
+    if d.size == 0:
+        empty = np.empty(0)
+        return empty, empty, empty, math.nan
+    finite = np.isfinite(reps)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # columns with < 2 defined replicates
+        sd = np.nanstd(reps, axis=0, ddof=1)
+        sd[finite.sum(axis=0) < 2] = np.nan
+        # float round-off of equal replicates (a sum over clusters of a constant) is not spread
+        scale = np.fmax(np.abs(d), np.nanmax(np.abs(np.where(finite, reps, 0.0)), axis=0))
+        sd[sd <= _SD_RTOL * np.fmax(scale, 1.0)] = 0.0
+        live = np.isfinite(sd) & (sd > 0)
+        c = 0.0
+        if live.any():
+            t = np.abs(reps[:, live] - d[live]) / sd[live]
+            tmax = np.nanmax(t, axis=1)
+            tmax = tmax[np.isfinite(tmax)]
+            if tmax.size:
+                c = float(np.quantile(tmax, level, method="higher"))
+            else:
+                c = math.nan
+    half = np.where(live, c * np.where(live, sd, 0.0), 0.0)
+    half[~np.isfinite(sd)] = np.nan
+    return d - half, d + half, sd, c
+
+
 def _shares(shares: object, labels: tuple[Hashable, ...]) -> np.ndarray:
     if isinstance(shares, Mapping):
         missing = [a for a in labels if a not in shares]
@@ -107,48 +213,28 @@ def _gap(means: np.ndarray, pool: np.ndarray | None, method: str) -> np.ndarray:
     return np.abs(means - np.expand_dims(pool, 1)).max(axis=1)
 
 
-def bootstrap_gap(
-    boot: BootstrapGroupMeans,
-    *,
-    method: str = "between_groups",
-    shares: object = None,
-    level: float = 0.95,
-) -> BootstrapGap:
-    """Gap between group means with a percentile interval from the same draws.
+@dataclass(frozen=True)
+class _ClassGap:
+    """One class's plug-in gap, its replicates and its signed contrasts (C may be 0)."""
 
-    ``between_groups``: Δ = max_a m_a − min_a m_a. ``to_overall`` (Faro's anchored gap):
-    Δ = max_a |m_a − m_pool| with m_pool = Σ_a W_a m_a / Σ_a W_a, the pooled weighted mean
-    (recomputed in each replicate from the drawn weights), or m_pool = Σ_a s_a m_a with the
-    given ``shares`` s (SPEC §3, §5.3). Computed on the (B, K) replicate matrix. Groups without
-    weight are absent; with fewer than two groups present the gap is 0 (as in ``dp_gap``).
-    A gap is a maximum, so when the groups are close its replicates sit above the estimate and
-    the percentile interval may not contain it: the interval describes sampling variability;
-    certification uses the bounds of SPEC §5, not this.
+    estimate: float
+    replicates: np.ndarray
+    names: tuple[str, ...]
+    contrast: np.ndarray  # (C,)
+    contrast_reps: np.ndarray  # (B, C)
 
-    Parameters
-    ----------
-    boot : BootstrapGroupMeans
-        A single-outcome result (use ``boot.outcome(j)`` for multi-outcome results).
-    method : {"between_groups", "to_overall"}
-    shares : array-like (K,) in ``boot.labels`` order, or mapping label → share, optional
-    level : float
 
-    Returns
-    -------
-    BootstrapGap
-        Unpacks as ``(estimate, lower, upper, replicates)``.
-    """
+def _class_gap(boot: BootstrapGroupMeans, method: str, shares: object, prefix: str) -> _ClassGap:
     if method not in GAP_METHODS:
         raise FaroUsageError(f"method: expected one of {GAP_METHODS}, got {method!r}")
-    _check_level(level)
     if boot.estimate.ndim != 1:
         raise FaroUsageError(
             "boot: has several outcome columns; pick one with boot.outcome(j) before the gap"
         )
     present = boot.weight_total > 0  # labels without rows are absent, as in dp_gap
     if present.sum() < 2:  # nothing to compare: the gap is 0, as in faro_audit.metrics.parity
-        zeros = np.zeros(boot.n_boot)
-        return BootstrapGap(0.0, 0.0, 0.0, _ro(zeros), float(level), method)
+        return _ClassGap(0.0, np.zeros(boot.n_boot), (), np.empty(0), np.empty((boot.n_boot, 0)))
+    labels = [boot.labels[i] for i in np.flatnonzero(present)]
     est, reps = boot.estimate[None, present], boot.replicates[:, present]
     pool_est = pool_rep = None
     if method == "to_overall":
@@ -162,8 +248,92 @@ def bootstrap_gap(
             pool_est, pool_rep = est @ sh / sh.sum(), reps @ sh / sh.sum()
     gap_est = float(_gap(est, pool_est, method)[0])
     gap_rep = _gap(reps, pool_rep, method)
-    lo, hi = percentile_interval(gap_rep, level=level)
-    return BootstrapGap(gap_est, float(lo), float(hi), _ro(gap_rep), float(level), method)
+    if method == "between_groups":
+        i, j = np.triu_indices(len(labels), 1)
+        names = tuple(f"{prefix}{labels[a]} - {labels[b]}" for a, b in zip(i, j))
+        d, d_rep = est[0, i] - est[0, j], reps[:, i] - reps[:, j]
+    else:
+        names = tuple(f"{prefix}{a} - pooled" for a in labels)
+        d, d_rep = est[0] - pool_est[0], reps - pool_rep[:, None]
+    return _ClassGap(gap_est, gap_rep, names, d, d_rep)
+
+
+def _combine(parts: list[_ClassGap], estimate: float, replicates: np.ndarray, level: float,
+             method: str) -> BootstrapGap:
+    """Gap interval from the simultaneous intervals of all contrasts of all classes."""
+    names = tuple(n for p in parts for n in p.names)
+    d = np.concatenate([p.contrast for p in parts])
+    d_rep = np.concatenate([p.contrast_reps for p in parts], axis=1)
+    if d.size == 0:  # fewer than two groups in every class: no interval
+        return BootstrapGap(estimate, math.nan, math.nan, _ro(replicates), float(level), method)
+    if d_rep.shape[0] == 0:
+        raise FaroInputError("boot: has no replicates (n_boot = 0); an interval needs some")
+    lo, hi, sd, c = max_t_intervals(d, d_rep, level=level)
+    # Every contrast in its interval ⇒ the gap max_j |d_j| lies in [lower, upper]: the lower end
+    # is the largest |d_j| that all intervals force, the upper the largest |d_j| they allow.
+    lower = float(max(0.0, np.max(np.maximum(lo, -hi))))
+    upper = float(np.max(np.maximum(np.abs(lo), np.abs(hi))))
+    contrasts = GapContrasts(names, _ro(d), _ro(sd), _ro(lo), _ro(hi))
+    return BootstrapGap(estimate, lower, upper, _ro(replicates), float(level), method,
+                        critical_value=c, contrasts=contrasts)
+
+
+def bootstrap_gap(
+    boot: BootstrapGroupMeans,
+    *,
+    method: str = "between_groups",
+    shares: object = None,
+    level: float = 0.95,
+) -> BootstrapGap:
+    """Gap between group means with a simultaneous max-t bootstrap interval (descriptive).
+
+    ``between_groups``: Δ = max_a m_a − min_a m_a = max_{a<b} |d_ab|, d_ab = m_a − m_b.
+    ``to_overall`` (Faro's anchored gap): Δ = max_a |d_a|, d_a = m_a − m_pool, with
+    m_pool = Σ_a W_a m_a / Σ_a W_a the pooled weighted mean (recomputed in each replicate from
+    the drawn weights), or m_pool = Σ_a s_a m_a with the given ``shares`` s (SPEC §3, §5.3).
+    The estimate is the plug-in gap. Groups without weight are absent; with fewer than two
+    groups present the gap is 0 (as in ``dp_gap``) and the interval is NaN.
+
+    The interval (kind :data:`GAP_INTERVAL_KIND`) is not the percentile interval of the gap's
+    replicates: a maximum is biased upward near 0, so that interval never covers a true gap of
+    0 (SPEC §4). Instead the signed contrasts d_j are bootstrapped from the same draws and given
+    simultaneous intervals [lo_j, hi_j] = [d_j − c·sd_j, d_j + c·sd_j] with the max-|t|
+    critical value c of :func:`max_t_intervals` (Romano & Wolf 2005; Efron & Tibshirani 1993,
+    *An Introduction to the Bootstrap*, §12–13). If every contrast lies in its interval, then
+
+        max(0, max_j max(lo_j, −hi_j))  ≤  Δ  ≤  max_j max(|lo_j|, |hi_j|),
+
+    which is the reported interval: it covers the true gap at least as often as the contrast
+    intervals cover jointly (≈ ``level``), also at a true gap of 0, where its lower end is 0
+    whenever every contrast interval holds 0. It always contains the estimate. Descriptive
+    only: certification uses the bounds of SPEC §5, not this.
+
+    Parameters
+    ----------
+    boot : BootstrapGroupMeans
+        A single-outcome result (use ``boot.outcome(j)`` for multi-outcome results).
+    method : {"between_groups", "to_overall"}
+    shares : array-like (K,) in ``boot.labels`` order, or mapping label → share, optional
+    level : float
+        Simultaneous coverage of the contrasts, in (0, 1).
+
+    Returns
+    -------
+    BootstrapGap
+        Unpacks as ``(estimate, lower, upper, replicates)``; ``replicates`` are those of the
+        plug-in gap, ``contrasts`` the signed contrasts with their intervals.
+
+    References
+    ----------
+    Romano, J. P. & Wolf, M. (2005). Exact and approximate stepdown methods for multiple
+    hypothesis testing. *JASA* 100(469), 94–108.
+    Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall.
+    """
+    if method not in GAP_METHODS:
+        raise FaroUsageError(f"method: expected one of {GAP_METHODS}, got {method!r}")
+    _check_level(level)
+    part = _class_gap(boot, method, shares, "")
+    return _combine([part], part.estimate, part.replicates, level, method)
 
 
 def bootstrap_eo_gap(
@@ -175,22 +345,29 @@ def bootstrap_eo_gap(
 ) -> BootstrapGap:
     """Equalized-odds gap: the DP gap within each label class, maximised over classes.
 
-    Δ_EO = max_k Δ_k, per replicate too (SPEC §3). Each class's gap is taken over the groups of
-    its own result; ``shares`` (for ``to_overall``) maps class → shares of that class.
-    ``boots`` typically comes from :func:`bootstrap_class_group_means` (shared cluster draws);
-    results of separate calls (a bootstrap stratified by class as well) are accepted too.
+    Δ_EO = max_k Δ_k (SPEC §3), the plug-in estimate; ``replicates`` are max_k of the classes'
+    gap replicates (NaN propagates). Each class's gap is taken over the groups of its own
+    result; ``shares`` (for ``to_overall``) maps class → shares of that class. The interval is
+    the simultaneous max-t bootstrap interval of :func:`bootstrap_gap` with the critical value
+    computed *jointly* over all contrasts of all classes (T* is the maximum over every class's
+    contrasts in a replicate), so Δ_EO = max over all of them of |d_j| gets the same
+    guarantee. Classes with fewer than two groups contribute no contrast; with none left the
+    interval is NaN. ``boots`` typically comes from :func:`bootstrap_class_group_means` (shared
+    cluster draws); results of separate calls (a bootstrap stratified by class as well) are
+    accepted too (replicate b of each class then forms the joint replicate b).
     """
     if not boots:
         raise FaroUsageError("boots: expected at least one class, got an empty mapping")
+    if method not in GAP_METHODS:
+        raise FaroUsageError(f"method: expected one of {GAP_METHODS}, got {method!r}")
+    _check_level(level)
     sizes = {b.n_boot for b in boots.values()}
     if len(sizes) != 1:
         raise FaroUsageError(f"boots: classes have different n_boot {sorted(sizes)}; use one B")
-    gaps = [
-        bootstrap_gap(b, method=method, shares=None if shares is None else shares.get(k),
-                      level=level)
+    parts = [
+        _class_gap(b, method, None if shares is None else shares.get(k), f"{k}: ")
         for k, b in boots.items()
     ]
-    est = float(max(gp.estimate for gp in gaps))
-    reps = np.max(np.stack([gp.replicates for gp in gaps]), axis=0)  # NaN propagates
-    lo, hi = percentile_interval(reps, level=level)
-    return BootstrapGap(est, float(lo), float(hi), _ro(reps), float(level), method)
+    est = float(max(p.estimate for p in parts))
+    reps = np.max(np.stack([p.replicates for p in parts]), axis=0)  # NaN propagates
+    return _combine(parts, est, reps, level, method)

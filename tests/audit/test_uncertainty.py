@@ -6,6 +6,12 @@ import numpy as np
 import pytest
 
 from faro_audit.audit.uncertainty import bootstrap_means, gap_interval
+from faro_audit.stats.bootstrap_gaps import (
+    GAP_INTERVAL_KIND,
+    bootstrap_eo_gap,
+    bootstrap_gap,
+    percentile_interval,
+)
 
 
 def _data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -44,3 +50,48 @@ def test_point_estimates_agree_with_the_bootstrap_estimate() -> None:
     np.testing.assert_allclose(plain.estimate, boot.estimate, rtol=1e-12)
     np.testing.assert_array_equal(plain.counts, boot.counts)
     np.testing.assert_allclose(plain.shares, boot.shares)
+
+
+def test_gap_interval_is_the_simultaneous_interval_and_covers_a_zero_gap() -> None:
+    """No true gap: the gap's lower end is 0 (the percentile interval of its replicates is not),
+    and the interval is the one of bootstrap_gap on the same draws."""
+    rng = np.random.default_rng(8)
+    n = 600
+    codes = np.repeat([0, 1, 2], n // 3)
+    y = rng.random((n, 1))
+    b = bootstrap_means(y, codes, np.array(["a", "b", "c"]), clusters=np.arange(n),
+                        weight=np.ones(n), n_boot=400, seed=3)
+    for method in ("between_groups", "to_overall"):
+        est, lo, hi = gap_interval({None: b}, col=0, method=method)
+        want = bootstrap_gap(b.raw.outcome(0), method=method)
+        assert (est, lo, hi) == (want.estimate, want.lower, want.upper)
+        assert want.kind == GAP_INTERVAL_KIND
+        assert lo == 0.0 <= est <= hi
+        assert percentile_interval(want.replicates)[0] > 0.0
+
+
+def test_eo_gap_interval_is_joint_over_classes() -> None:
+    rng = np.random.default_rng(9)
+    labels = np.array(["a", "b"])
+    boots = {}
+    for klass in (0, 1):
+        n = 300
+        codes = rng.integers(0, 2, n)
+        y = rng.random((n, 1)) + 0.1 * klass * codes[:, None]
+        boots[klass] = bootstrap_means(y, codes, labels, clusters=np.arange(n), weight=np.ones(n),
+                                       n_boot=300, seed=10 + klass)
+    est, lo, hi = gap_interval(boots, col=0, method="between_groups")
+    want = bootstrap_eo_gap({k: b.raw.outcome(0) for k, b in boots.items()})
+    assert (est, lo, hi) == (want.estimate, want.lower, want.upper)
+    per = [gap_interval({k: b}, col=0, method="between_groups") for k, b in boots.items()]
+    assert est == max(p[0] for p in per) and lo <= est <= hi
+    assert hi >= max(p[2] for p in per) - 1e-12  # joint c: at least as wide as each class alone
+
+
+def test_gap_interval_with_one_group_present_is_nan() -> None:
+    y, codes, labels, w = _data()
+    one = codes == 0
+    b = bootstrap_means(y[one], codes[one], labels, clusters=np.arange(one.sum()), weight=w[one],
+                        n_boot=50, seed=0)
+    est, lo, hi = gap_interval({None: b}, col=0, method="between_groups")
+    assert est == 0.0 and np.isnan(lo) and np.isnan(hi)
