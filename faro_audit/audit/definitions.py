@@ -28,15 +28,20 @@ DEFINITIONS: dict[str, str] = {
         "Brier score and Bradley–Terry negative log-likelihood."
     ),
     "intervals": (
-        "Descriptive intervals: 95% percentile bootstrap, resampling clusters (prompts or twin "
-        "sets) within each group."
+        "Descriptive intervals (decide nothing): 95% bootstrap resampling clusters (prompts or twin "
+        "sets) within each group; percentile intervals for group means, and for DP/EO gaps the "
+        "simultaneous max-t interval of the signed group contrasts, which also covers a gap of 0."
     ),
     "tests": "Each group against the rest: Welch's t-test on cluster means, Holm-adjusted across groups and metrics.",
     "certificates": (
-        "Every group mean entering a constraint gets a confidence interval at level δ/m (Bonferroni "
-        "over the m intervals), so all statements hold together with probability ≥ 1 − δ. Gap "
-        "bounds follow by interval arithmetic. certified: upper bound ≤ ε; violated: lower bound "
-        "> ε; inconclusive otherwise (with the rows per group that would decide it)."
+        "Certificates: each group mean is the weighted row mean, bounded from cluster means weighted "
+        "by cluster size. δ is split evenly over the J distinct requested gaps (δ_j = δ/J), half of "
+        "δ_j per end of a gap's interval, so each verdict is wrong with probability ≤ δ_j/2 and all "
+        "intervals hold together with probability ≥ 1 − δ. Twin sets holding every group once are "
+        "bounded from within-set contrasts (paired); other data from the box of group-mean bounds "
+        "(unpaired). Bound auto: Clopper–Pearson for unweighted unclustered hard outcomes, betting "
+        "otherwise. certified: upper bound ≤ ε; violated: lower bound > ε; inconclusive otherwise "
+        "(with the rows per group that would decide it)."
     ),
     "policy_bound": (
         "For the exact KL-regularised optimum π_r ∝ π_ref·exp(r/β): if twin prompts share π_ref and "

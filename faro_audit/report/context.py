@@ -117,7 +117,15 @@ def _certificate(c: CertificateResult, scale: float) -> dict[str, Any]:
         est, lo, hi, n = _group_interval(v)
         groups.append({"group": g, "est": fmt.num(est), "ci": fmt.interval(lo, hi),
                        "n": fmt.integer(n)})
+    contrasts = []
+    for g, v in c.contrast_intervals.items():
+        est, lo, hi, n = _group_interval(v)
+        contrasts.append({"contrast": g, "est": fmt.num(est), "ci": fmt.interval(lo, hi), "n": fmt.integer(n)})
     return {
+        "design": _DESIGN_WORDS.get(str(c.design), fmt.clean_text(str(c.design))),
+        "design_note": fmt.clean_text(c.design_note),
+        "allocation": fmt.clean_text(c.allocation),
+        "contrasts": contrasts,
         "label": fmt.certificate_label(c),
         "description": fmt.certificate_description(c),
         "attribute": c.attribute,
@@ -297,15 +305,36 @@ def _overview(result: AuditResult, verdict: dict[str, Any]) -> list[dict[str, An
 
 
 def _bonferroni(result: AuditResult) -> str:
-    """How δ was shared among the group intervals (from ``extras``), or ``""``."""
-    n = result.extras.get("n_intervals")
-    per = result.extras.get("delta_per_interval")
+    """How δ was split over the requested constraints (from ``extras``), or ``""``."""
+    n = result.extras.get("n_constraints")
+    per = result.extras.get("delta_per_constraint")
     delta = result.settings.get("delta")
+    if fmt.is_number(n) and fmt.is_number(delta) and fmt.is_number(per):
+        return (f"The error probability δ = {fmt.num(delta)} is split evenly over the {fmt.integer(n)} distinct "
+                f"gaps the requested constraints bound (δ_j = {fmt.num(per, 4)} each); half of δ_j protects each "
+                "end of a constraint's interval, so a constraint is wrongly certified (or wrongly violated) with "
+                f"probability at most δ_j/2, and all intervals hold together with probability at least "
+                f"{fmt.num(1 - float(delta))}. Constraints that are not requested take no share of δ.")
+    n = result.extras.get("n_intervals")  # reports written before the per-constraint split
+    old = result.extras.get("delta_per_interval")
     if not fmt.is_number(n) or not fmt.is_number(delta):
         return ""
-    each = f" (each at δ′ = {fmt.num(per, 4) if fmt.is_number(per) else fmt.MISSING})"
+    each = f" (each at δ′ = {fmt.num(old, 4) if fmt.is_number(old) else fmt.MISSING})"
     return (f"The error probability δ = {fmt.num(delta)} is shared by {fmt.integer(n)} group "
             f"intervals{each}, by Bonferroni, so that every row holds at once.")
+
+
+def _sequential(result: AuditResult) -> str:
+    """One sentence on a sequential audit (from ``extras``), or ``""``."""
+    info = result.extras.get("sequential")
+    return fmt.clean_text(str(info.get("statement", ""))) if isinstance(info, dict) else ""
+
+
+_DESIGN_WORDS = {
+    "paired": "paired twin sets",
+    "unpaired": "unpaired groups (box)",
+    "twin-set spreads": "twin-set spreads",
+}
 
 
 def slack_rows(result: AuditResult) -> list[dict[str, Any]]:
@@ -345,6 +374,7 @@ def build_context(result: AuditResult, *, title: str | None = None) -> dict[str,
         "verdict": verdict,
         "certificates": [_certificate(c, scale) for c in certs],
         "bonferroni": _bonferroni(result),
+        "sequential": _sequential(result),
         "scale_max": fmt.num(scale),
         "overview": _overview(result, verdict),
         "attributes": attrs,

@@ -66,9 +66,9 @@ def render_markdown(result: AuditResult, *, max_rows: int = MAX_ROWS) -> str:
     ]
     if result.certificates:
         out += [
-            _row(["", "Constraint", "ε", "Estimate", "Interval", "Verdict", "Rows needed",
+            _row(["", "Constraint", "ε", "Estimate", "Interval", "Verdict", "Design", "Rows needed",
                   "Reason"]),
-            "|---|---|---:|---:|---|---|---:|---|",
+            "|---|---|---:|---:|---|---|---|---:|---|",
         ]
         order = {"violated": 0, "inconclusive": 1, "certified": 2}
         certs = sorted(result.certificates, key=lambda c: order.get(str(c.verdict), 3))
@@ -80,6 +80,7 @@ def render_markdown(result: AuditResult, *, max_rows: int = MAX_ROWS) -> str:
                 fmt.num(c.estimate),
                 fmt.interval(c.lower, c.upper),
                 md_escape(fmt.verdict_word(c.verdict)),
+                md_escape(str(c.design)),
                 fmt.integer(c.n_required) if c.n_required is not None else "",
                 md_escape(c.reason),
             ]))

@@ -36,6 +36,9 @@ def _cut_label(label: str, limit: int, ascii_only: bool) -> str:
     return _cut(head, max(limit - len(tail), 1), ascii_only) + tail
 
 
+_DESIGN = {"paired": "paired", "unpaired": "box", "twin-set spreads": "spread"}
+
+
 def render_text(result: AuditResult, *, width: int = 100, ascii_only: bool = False) -> str:
     """The terminal summary of ``result``.
 
@@ -70,11 +73,14 @@ def render_text(result: AuditResult, *, width: int = 100, ascii_only: bool = Fal
     ]
     certs = list(result.certificates)
     if certs:
+        design_col = width >= 96  # the design column only where it fits
         fixed = {"eps": 6, "est": 8, "interval": 16, "verdict": 12, "rows": 11}
+        if design_col:
+            fixed["design"] = 8
         label_w = max(12, min(max(len(_clean(fmt.certificate_label(c))) for c in certs),
                               width - sum(fixed.values()) - 2 * len(fixed)))
         head = (f"{'constraint':<{label_w}}  {eps:>6}  {'estimate':>8}  {'interval':>16}  "
-                f"{'verdict':<12}  {'rows needed':>11}")
+                f"{'verdict':<12}  " + (f"{'design':<8}  " if design_col else "") + f"{'rows needed':>11}")
         lines += [head, "-" * len(head)]
         for c in certs:
             rows = fmt.integer(c.n_required) if c.n_required is not None else ""
@@ -82,10 +88,13 @@ def render_text(result: AuditResult, *, width: int = 100, ascii_only: bool = Fal
                 f"{_cut_label(_clean(fmt.certificate_label(c)), label_w, ascii_only):<{label_w}}  "
                 f"{fmt.num(c.epsilon):>6}  {fmt.num(c.estimate):>8}  "
                 f"{fmt.interval(c.lower, c.upper):>16}  {fmt.verdict_word(c.verdict):<12}  "
-                f"{rows:>11}"
+                + (f"{_DESIGN.get(str(c.design), 'box'):<8}  " if design_col else "") + f"{rows:>11}"
             )
         counts = {k: sum(1 for c in certs if str(c.verdict) == k) for k in fmt.VERDICTS}
         lines += ["", ", ".join(f"{n} {k}" for k, n in counts.items()) + "."]
+        seq = result.extras.get("sequential")
+        if isinstance(seq, dict) and seq.get("statement"):
+            lines += textwrap.TextWrapper(width=width).wrap(_clean(str(seq["statement"])))
         reasons = [c for c in certs if str(c.verdict) != "certified" and c.reason]
         if reasons:
             lines += ["", "Why not certified:"]

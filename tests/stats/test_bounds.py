@@ -119,8 +119,8 @@ def _reference_betting_set(x_ordered: np.ndarray, delta: float, grid: np.ndarray
         sigma2_prev = (0.25 + var_sum) / (t + 2)
     keep = []
     for m in grid:
-        kp = np.cumprod(1 + np.minimum(lam, 0.75 / m if m > 0 else np.inf) * (x_ordered - m))
-        km = np.cumprod(1 - np.minimum(lam, 0.75 / (1 - m) if m < 1 else np.inf) * (x_ordered - m))
+        kp = np.cumprod(1 + np.minimum(lam, 0.9 / m if m > 0 else np.inf) * (x_ordered - m))
+        km = np.cumprod(1 - np.minimum(lam, 0.9 / (1 - m) if m < 1 else np.inf) * (x_ordered - m))
         keep.append(max(0.5 * kp.max(), 0.5 * km.max()) < 1 / delta)
     return grid[np.array(keep)]
 
