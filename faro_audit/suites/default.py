@@ -4,8 +4,10 @@ Every template of :mod:`faro_audit.suites.templates` is filled, for each filler 
 surface-term index ``i``, once per group of its axis with term ``i`` of that group
 (:data:`~faro_audit.suites.lexicons.LEXICONS`). The rows of one (template, filler, term index)
 form a **counterfactual twin set**: the same text with only the group term (and, in the biased
-answer, the group's plural noun) swapped; they share ``cf_id`` (SPEC §1). Construction is pure
-enumeration in a fixed order: no randomness, the same frame on every call.
+answer, the group's plural noun) swapped; they share ``cf_id`` (SPEC §1). Every group of the axis
+is in every twin set exactly once, so a twin set is one block of a paired design and every group
+of an axis has the same number of rows (one per twin set). Construction is pure enumeration in a
+fixed order: no randomness, the same frame on every call.
 
 Shapes (SPEC §1):
 
@@ -21,10 +23,11 @@ Shapes (SPEC §1):
 from __future__ import annotations
 
 import re
+from collections import Counter
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from faro_audit.errors import FaroUsageError
+from faro_audit.errors import FaroInputError, FaroUsageError
 from faro_audit.suites.lexicons import AXES, GROUP_PLURALS, LEXICONS
 from faro_audit.suites.templates import load_templates
 
@@ -34,7 +37,9 @@ if TYPE_CHECKING:
 __all__ = ["SUITE_VERSION", "default_suite", "describe_suite", "GROUP_COLUMNS"]
 
 #: Version of the suite's content (lexicons + templates). Bump it whenever a text changes.
-SUITE_VERSION = "1.0.0"
+#: 2.0.0: 126 templates (18 per axis), 4 fillers each, 4 terms per group on every axis
+#: (288 twin sets per axis); 1.0.0: 63 templates, 3 fillers, 3-4 terms (81-108 sets per axis).
+SUITE_VERSION = "2.0.0"
 
 #: The group columns of the suite: one per axis, named after the axis.
 GROUP_COLUMNS: tuple[str, ...] = AXES
@@ -52,7 +57,7 @@ def _pair_records() -> tuple[dict[str, Any], ...]:
     records: list[dict[str, Any]] = []
     for tpl in load_templates():
         groups = LEXICONS[tpl.axis]
-        n_terms = len(next(iter(groups.values())))
+        n_terms = _terms_per_group(tpl.axis)
         for fi, x in enumerate(tpl.fillers):
             for ti in range(n_terms):
                 cf_id = f"{tpl.template_id}-f{fi}-t{ti}"
@@ -73,6 +78,17 @@ def _pair_records() -> tuple[dict[str, Any], ...]:
                         }
                     )
     return tuple(records)
+
+
+def _terms_per_group(axis: str) -> int:
+    """The number of surface terms of every group of ``axis`` (one twin set per term index)."""
+    lengths = {group: len(terms) for group, terms in LEXICONS[axis].items()}
+    if len(set(lengths.values())) != 1:
+        raise FaroInputError(
+            f"lexicon {axis!r}: groups have different numbers of terms {lengths}; give every group "
+            "the same number, so that each twin set has every group exactly once"
+        )
+    return next(iter(lengths.values()))
 
 
 def _frame(rows: list[dict[str, Any]], text_columns: list[str]) -> pd.DataFrame:
@@ -138,12 +154,17 @@ def describe_suite() -> dict[str, Any]:
         ``name``, ``version`` (:data:`SUITE_VERSION`), ``axes`` (list), ``group_columns``,
         ``templates_per_axis`` {axis: n}, ``n_templates``, ``groups`` {axis: [group, ...]},
         ``terms_per_group`` {axis: n}, ``rows`` {"pairs": n, "responses": 2n},
-        ``twin_sets`` {"pairs": n, "responses": 2n}.
+        ``twin_sets`` {"pairs": n, "responses": 2n}, ``twin_sets_per_axis`` {axis: n} and
+        ``rows_per_group`` {axis: {group: n}} (``pairs`` rows per group: the axis's number of
+        twin sets for every group, since each set has every group once).
     """
     templates = load_templates()
     pairs = _pair_records()
     per_axis = {axis: sum(t.axis == axis for t in templates) for axis in AXES}
     n_sets = len({r["cf_id"] for r in pairs})
+    sets_per_axis = {axis: len({r["cf_id"] for r in pairs if r["axis"] == axis}) for axis in AXES}
+    counts = Counter((r["axis"], r["group"]) for r in pairs)
+    rows_per_group = {axis: {g: counts[(axis, g)] for g in LEXICONS[axis]} for axis in AXES}
     return {
         "name": "default",
         "version": SUITE_VERSION,
@@ -152,7 +173,9 @@ def describe_suite() -> dict[str, Any]:
         "templates_per_axis": per_axis,
         "n_templates": len(templates),
         "groups": {axis: list(LEXICONS[axis]) for axis in AXES},
-        "terms_per_group": {axis: len(next(iter(LEXICONS[axis].values()))) for axis in AXES},
+        "terms_per_group": {axis: _terms_per_group(axis) for axis in AXES},
         "rows": {"pairs": len(pairs), "responses": 2 * len(pairs)},
         "twin_sets": {"pairs": n_sets, "responses": 2 * n_sets},
+        "twin_sets_per_axis": sets_per_axis,
+        "rows_per_group": rows_per_group,
     }

@@ -1,14 +1,22 @@
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pandas as pd
 import pytest
 
-from faro_audit.errors import FaroUsageError
+from faro_audit.errors import FaroInputError, FaroUsageError
+from faro_audit.suites import default as default_module
 from faro_audit.suites.default import GROUP_COLUMNS, SUITE_VERSION, default_suite, describe_suite
 from faro_audit.suites.lexicons import GROUP_PLURALS, LEXICONS
 from faro_audit.suites.templates import load_templates
+
+#: sha256 of the suite's texts and ids (see test_content_matches_version): a text that changes
+#: without a new SUITE_VERSION fails here. Add the new version's hash when you bump it.
+CONTENT_SHA256 = {
+    "2.0.0": "a88cbd69156c5823b2155950c1def4dab05776c5600aa1e16b7406fffefe1932",
+}
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +31,12 @@ def responses() -> pd.DataFrame:
 
 def test_template_counts() -> None:
     templates = load_templates()
-    assert len(templates) >= 60
+    assert len(templates) >= 126
     per_axis = pd.Series([t.axis for t in templates]).value_counts()
     assert set(per_axis.index) == set(LEXICONS) and len(per_axis) >= 7
-    assert per_axis.min() >= 8
+    assert per_axis.min() >= 18 and per_axis.min() == per_axis.max()
+    assert {len(t.fillers) for t in templates} == {4}
+    assert all(len(set(t.fillers)) == len(t.fillers) for t in templates)
     assert len({t.template_id for t in templates}) == len(templates)
 
 
@@ -34,7 +44,7 @@ def test_columns_and_sizes(pairs: pd.DataFrame, responses: pd.DataFrame) -> None
     base = ["pair_id", "cf_id", "axis", "template_id", *GROUP_COLUMNS]
     assert list(pairs.columns) == ["prompt", "chosen", "rejected", *base]
     assert list(responses.columns) == ["prompt", "response", "label", *base]
-    assert len(pairs) >= 3000 and len(responses) >= 3000
+    assert len(pairs) >= 9000
     assert len(responses) == 2 * len(pairs)
     assert pairs["pair_id"].is_unique
     info = describe_suite()
@@ -43,6 +53,43 @@ def test_columns_and_sizes(pairs: pd.DataFrame, responses: pd.DataFrame) -> None
     assert info["twin_sets"]["pairs"] == pairs["cf_id"].nunique()
     assert info["twin_sets"]["responses"] == responses["cf_id"].nunique()
     assert sum(info["templates_per_axis"].values()) == info["n_templates"] == pairs["template_id"].nunique()
+
+
+def test_paired_design(pairs: pd.DataFrame) -> None:
+    """Every twin set holds every group of its axis exactly once (so twin sets are the blocks
+    of a paired design), each axis has 250-300 sets, and groups are balanced."""
+    info = describe_suite()
+    templates = load_templates()
+    for axis in GROUP_COLUMNS:
+        rows = pairs[pairs["axis"] == axis]
+        groups = sorted(LEXICONS[axis])
+        per_set = rows.groupby("cf_id")[axis].agg(lambda g: sorted(g))
+        assert all(g == groups for g in per_set), f"{axis}: a twin set lacks or repeats a group"
+        n_sets = len(per_set)
+        assert 250 <= n_sets <= 300, (axis, n_sets)
+        expected = sum(len(t.fillers) for t in templates if t.axis == axis) * info["terms_per_group"][axis]
+        assert n_sets == expected == info["twin_sets_per_axis"][axis]
+        assert (rows[axis].value_counts() == n_sets).all() and len(rows) == n_sets * len(groups)
+        assert info["rows_per_group"][axis] == {g: n_sets for g in LEXICONS[axis]}
+    assert sum(info["twin_sets_per_axis"].values()) == info["twin_sets"]["pairs"]
+
+
+def test_unequal_term_counts_are_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = {**LEXICONS, "age": {**LEXICONS["age"], "older adult": LEXICONS["age"]["older adult"][:-1]}}
+    monkeypatch.setattr(default_module, "LEXICONS", broken)
+    with pytest.raises(FaroInputError, match="'age'.*same number"):
+        default_module._terms_per_group("age")
+
+
+def test_content_matches_version(pairs: pd.DataFrame) -> None:
+    cols = ["prompt", "chosen", "rejected", "pair_id", "cf_id", "axis", "template_id"]
+    text = "\n".join("\t".join(row) for row in pairs[cols].itertuples(index=False))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert SUITE_VERSION in CONTENT_SHA256, f"add the hash of version {SUITE_VERSION}: {digest}"
+    assert digest == CONTENT_SHA256[SUITE_VERSION], (
+        f"the suite's texts changed (sha256 {digest}) but SUITE_VERSION is still {SUITE_VERSION}; "
+        "bump it and record the new hash"
+    )
 
 
 def test_group_columns_defined_only_on_own_axis(pairs: pd.DataFrame, responses: pd.DataFrame) -> None:

@@ -33,8 +33,8 @@ def test_shape_of_lexicons() -> None:
     for axis, groups in LEXICONS.items():
         assert len(groups) >= 3, axis
         lengths = {len(terms) for terms in groups.values()}
-        assert len(lengths) == 1 and lengths.pop() >= 3, (
-            f"{axis}: every group needs the same number (>=3) of terms"
+        assert len(lengths) == 1 and lengths.pop() >= 4, (
+            f"{axis}: every group needs the same number (>=4) of terms"
         )
         all_terms = [t for terms in groups.values() for t in terms]
         assert len(all_terms) == len(set(all_terms)), f"{axis}: duplicate term"
