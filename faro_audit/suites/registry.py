@@ -63,7 +63,7 @@ def _load_crows(data: str | None, shape: str | None = None) -> pd.DataFrame:
 
 SUITES: dict[str, tuple[str, Callable[..., pd.DataFrame]]] = {
     "default": (
-        "built-in counterfactual suite: 63 templates over 7 axes (gender, race_ethnicity, religion, "
+        "built-in counterfactual suite: 126 templates over 7 axes (gender, race_ethnicity, religion, "
         "age, disability, nationality, sexual_orientation), acceptable vs biased answers, no data needed",
         _load_default,
     ),
