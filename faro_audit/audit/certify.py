@@ -26,6 +26,7 @@ import numpy as np
 
 from faro_audit.audit.arrays import AuditArrays
 from faro_audit.audit.constraints import ConstraintSpec
+from faro_audit.audit.units import connected_units
 from faro_audit.stats.certificates import (
     CertificateRequest,
     CertificateSet,
@@ -126,15 +127,11 @@ def _pairing(
                 f"{int(counts[bad].sum()) if n_sets else 0} rows for {k} groups): unpaired box")
     outcomes = np.zeros((n_sets, k))
     outcomes[set_of, col] = values[rows]
-    # Sets joined by a shared cluster form one independent unit.
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    cl = pd.factorize(pd.Series(arrays.clusters[rows]))[0]
-    n_cl = int(cl.max()) + 1
-    graph = coo_matrix((np.ones(rows.size), (set_of, n_sets + cl)), shape=(n_sets + n_cl, n_sets + n_cl))
-    _, comp = connected_components(graph, directed=False)
-    unit = pd.factorize(pd.Series(comp[:n_sets]))[0]
+    # Sets joined by a shared cluster form one independent unit (numbered by first appearance).
+    unit_of_row = connected_units(set_of, arrays.clusters[rows])
+    first_row = np.zeros(n_sets, dtype=np.int64)
+    first_row[set_of[::-1]] = np.arange(rows.size)[::-1]
+    unit = pd.factorize(unit_of_row[first_row])[0]
     return _Pairing(outcomes=outcomes, unit=unit, n_units=int(unit.max()) + 1)
 
 

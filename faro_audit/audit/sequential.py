@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from faro_audit.audit.units import connected_units
 from faro_audit.errors import FaroUsageError
 from faro_audit.io.table import AuditTable
 
@@ -50,8 +51,6 @@ def unit_order(table: AuditTable, *, random_state: int) -> tuple[np.ndarray, np.
         ``order[i]``'s unit in the random order (non-decreasing).
     """
     import pandas as pd
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
 
     frame = table.frame
     n = len(frame)
@@ -61,16 +60,7 @@ def unit_order(table: AuditTable, *, random_state: int) -> tuple[np.ndarray, np.
     links = [pd.factorize(key.astype(str))[0]]
     if "cf_id" in frame.columns:
         links.append(pd.factorize(frame["cf_id"].astype(str))[0])
-    offset = n
-    r, c = [], []
-    for codes in links:
-        r.append(np.arange(n))
-        c.append(offset + codes)
-        offset += int(codes.max()) + 1
-    rows, cols = np.concatenate(r), np.concatenate(c)
-    graph = coo_matrix((np.ones(rows.size), (rows, cols)), shape=(offset, offset))
-    _, comp = connected_components(graph, directed=False)
-    comp = pd.factorize(comp[:n])[0]
+    comp = connected_units(*links)
     n_units = int(comp.max()) + 1
     rank = np.empty(n_units, dtype=np.int64)
     rank[np.random.default_rng(random_state).permutation(n_units)] = np.arange(n_units)
