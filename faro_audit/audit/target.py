@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from faro_audit.audit.settings import AuditSettings, load_toml, merge
+from faro_audit.audit.settings import AuditSettings, load_toml, resolve_settings
 from faro_audit.errors import FaroInputError, FaroUsageError
 from faro_audit.io.readers import file_sha256, read_table, validate_table
 from faro_audit.io.table import AuditTable
@@ -32,18 +32,32 @@ class Target:
     config: Mapping[str, Any] = field(default_factory=dict)
 
 
-def resolve_target(target: str, settings: AuditSettings, cli_overrides: Mapping[str, Any]) -> Target:
-    """Classify TARGET and merge ``faro.toml`` under the command-line options."""
+def resolve_target(target: str, settings: AuditSettings, cli_overrides: Mapping[str, Any], *,
+                   trust_config_code: bool = False) -> Target:
+    """Classify TARGET and merge ``faro.toml`` under the command-line options, field by field.
+
+    Parameters
+    ----------
+    target : str
+        TARGET as given on the command line.
+    settings : AuditSettings
+        The defaults.
+    cli_overrides : mapping
+        Command-line values (``None``: not given), see :func:`resolve_settings`.
+    trust_config_code : bool
+        Let a ``faro.toml`` name Python code (``--trust-config-code``); without it such a
+        ``faro.toml`` is refused before anything is imported.
+    """
     p = Path(target)
     if p.is_dir() and (p / "faro.toml").is_file():
-        doc = load_toml(p)
-        merged = merge(merge(settings, doc), cli_overrides)
+        doc = load_toml(p, trust_code=trust_config_code)
+        merged = resolve_settings(cli_overrides, doc, config_path=p / "faro.toml", base=settings)
         inner = doc.get("model") or doc.get("scores")
         if not inner:
             raise FaroUsageError(f"{p / 'faro.toml'}: names neither 'model' nor 'scores'; add one of them")
         kind = "model" if doc.get("model") else "scores"
         return Target(kind, str(inner), merged.validate(), doc)
-    settings = merge(settings, cli_overrides).validate()
+    settings = resolve_settings(cli_overrides, base=settings).validate()
     if p.is_dir():
         if (p / "config.json").is_file():
             return Target("model", str(p), settings)
@@ -102,15 +116,15 @@ def scored_table(target: Target, *, meanwhile: Callable[[], object] | None = Non
             raise FaroUsageError("--group: a scores file needs at least one group column, e.g. --group gender")
         table = read_table(target.path, group=s.group, shape=s.shape, require_scores=True,
                            drop_missing_groups=s.drop_missing_groups)
+        check_boot_memory(table, s)
         info = {"kind": "scores", "path": target.path, "sha256": table.sha256}
         return table, info, {"path": target.path, "sha256": table.sha256, "suite": None}, {}
     from faro_audit.models.worker import start_scoring
 
     table, data_info = _audit_table(s)
-    opts = dict(s.model_options)
-    cache_dir = opts.pop("cache_dir", "default")  # None: --no-cache; "default": the user cache
-    job = start_scoring(table, target.path, model_options=opts, cache=cache_dir is not None,
-                        cache_dir=None if cache_dir in (None, "default") else cache_dir)
+    check_boot_memory(table, s)
+    load = s.model_options
+    job = start_scoring(table, target.path, model_options=load.scorer_kwargs(), **load.cache_kwargs())
     try:
         if meanwhile is not None:
             meanwhile()
@@ -138,14 +152,13 @@ def sequential_scoring(target: Target) -> tuple[
     from faro_audit.models import load_scorer, score_table
 
     table, data_info = _audit_table(s)
-    opts = dict(s.model_options)
-    cache_dir = opts.pop("cache_dir", "default")
-    scorer = load_scorer(target.path, **opts)
+    check_boot_memory(table, s)
+    load = s.model_options
+    scorer = load_scorer(target.path, **load.scorer_kwargs())
     state: dict[str, Any] = {"rows": 0, "scoring": {}}
 
     def score(sub: AuditTable) -> AuditTable:
-        scored, scoring = score_table(sub, scorer, cache=cache_dir is not None,
-                                      cache_dir=None if cache_dir in (None, "default") else cache_dir)
+        scored, scoring = score_table(sub, scorer, **load.cache_kwargs())
         state["rows"] += len(sub.frame)
         state["scoring"] = {**_asdict(scoring), "rows_scored": state["rows"]}
         return scored
@@ -158,6 +171,55 @@ def sequential_scoring(target: Target) -> tuple[
         return info, data_info, dict(state["scoring"])
 
     return table, score, infos
+
+
+#: Bytes per bootstrap replicate and group: the replicate arrays of
+#: :func:`faro_audit.stats.bootstrap.bootstrap_group_means` (sums and weights of up to 8 outcome
+#: columns, held about six times over while the means are formed), 8 bytes a float.
+_BOOT_BYTES_PER_GROUP = 8 * 8 * 6
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (psutil, else ``os.sysconf``); ``None`` if unknown."""
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except Exception:  # noqa: BLE001 - psutil absent or unusable: fall back to sysconf
+        pass
+    for pages in ("SC_AVPHYS_PAGES", "SC_PHYS_PAGES"):
+        try:
+            return int(os.sysconf(pages)) * int(os.sysconf("SC_PAGE_SIZE"))
+        except (ValueError, OSError, AttributeError):
+            continue
+    return None
+
+
+def boot_bytes(table: AuditTable, n_boot: int) -> int:
+    """Estimated peak bytes of the descriptive bootstrap of ``table`` with ``n_boot`` resamples."""
+    frame = table.frame
+    cols = [c for c in table.group_columns if c in frame.columns]
+    counts = [int(frame[c].nunique(dropna=True)) for c in cols]
+    if len(cols) > 1:
+        counts.append(int(len(frame[cols].drop_duplicates())))
+    groups = max(counts, default=1) + 1  # + the pooled row
+    return int(n_boot) * groups * _BOOT_BYTES_PER_GROUP
+
+
+def check_boot_memory(table: AuditTable, settings: AuditSettings) -> None:
+    """Refuse an ``n_boot`` whose bootstrap arrays would not fit in memory (before scoring)."""
+    if settings.n_boot <= 0:
+        return
+    need, have = boot_bytes(table, settings.n_boot), available_memory()
+    if have is None or need <= have:
+        return
+    per = max(1, boot_bytes(table, 1))
+    fit = max(0, int(have * 0.5) // per)
+    raise FaroUsageError(
+        f"{settings.label('n_boot')}: {settings.n_boot} bootstrap resamples need about "
+        f"{need / 2**30:.1f} GiB for {table.n_rows} rows, but {have / 2**30:.1f} GiB of memory is "
+        f"available; use at most {fit} (1000 is usually enough), or 0 to skip the bootstrap"
+    )
 
 
 def _asdict(obj: Any) -> dict[str, Any]:

@@ -21,9 +21,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from faro_audit.io.outputs import Output
     from faro_audit.report.writer import atomic_write_text, render_json
 
-    result = run_pipeline(args)
+    result = run_pipeline(args, outputs=[Output("--json", args.json)] if args.json else [])
     if args.json:
         path = Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ import sys
 from typing import Sequence
 
 from faro_audit._version import __version__
+from faro_audit.cli.terminal import print_error
 from faro_audit.errors import FaroError
 
 #: Subcommand modules; each has ``add_parser(subparsers)`` and ``run(args) -> int``.
@@ -61,13 +62,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        code = args.func(args)
     except FaroError as err:
-        print(f"faro-audit {args.command}: error: {err}", file=sys.stderr)
+        print_error(args.command, err)
         return err.exit_code
+    except SystemExit as exc:
+        # Exit codes 0/1/3 only ever come from a finished audit: a scorer, plugin or library
+        # calling sys.exit() inside a command must not read as "certified" or "violated".
+        print_error(args.command, f"something inside the command called sys.exit({exc.code!r}) "
+                    "before it finished, so no verdict was reached; a Python scorer must return "
+                    "rewards, not exit; fix the callable or report the bug")
+        return 2
     except KeyboardInterrupt:
         print(f"faro-audit {args.command}: interrupted; no partial output was written", file=sys.stderr)
         return 130
+    return int(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,15 +1,129 @@
-"""Options shared by ``report`` and ``certify`` (SPEC §9), and the pipeline they both run."""
+"""Options shared by ``report``, ``certify``, ``score`` and ``retrain`` (SPEC §9), and the
+pipeline ``report`` and ``certify`` both run.
+
+The model-loading options are one group (:func:`add_model_options`) whose options all default to
+``None`` ("not given"), so that command line > ``faro.toml`` > defaults holds field by field
+(:class:`faro_audit.models.options.LoadOptions`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from faro_audit.audit.settings import BOUNDS, AuditSettings
 from faro_audit.errors import FaroInputError
+from faro_audit.models.options import LoadOptions
+
+#: The file names ``report`` writes into ``--out`` (those of :mod:`faro_audit.report.writer`).
+REPORT_FILES = ("report.html", "report.json", "junit.xml", "summary.md")
+
+#: Every model-loading field, in the order of ``--help``.
+MODEL_FIELDS = ("batch_size", "device", "dtype", "max_length", "template", "mode", "ref_model",
+                "dpo_beta", "cache_dir", "no_cache", "allow_pickle", "trust_remote_code")
+
+_D = LoadOptions()
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number ≥ 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{value:g} must be > 0")
+    return value
+
+
+def add_model_options(p: argparse.ArgumentParser, *, fields: Iterable[str] = MODEL_FIELDS,
+                      dpo_beta_flag: str = "--dpo-beta", trust_config_code: bool = False,
+                      title: str = "model loading (model targets)") -> argparse._ArgumentGroup:
+    """The one model-loading option group of ``score``, ``report``, ``certify`` and ``retrain``.
+
+    Parameters
+    ----------
+    p : ArgumentParser
+        The subcommand's parser.
+    fields : iterable of str
+        The :class:`LoadOptions` fields this command takes (``retrain`` has its own ``--mode``
+        and no score cache).
+    dpo_beta_flag : str
+        Spelling of the DPO β: ``--beta`` in ``score``, ``--dpo-beta`` where ``--beta`` was the
+        bound's KL β.
+    trust_config_code : bool
+        Add ``--trust-config-code`` (commands that read ``faro.toml``).
+    title : str
+        Title of the group in ``--help``.
+    """
+    want = set(fields)
+    m = p.add_argument_group(title)
+    spec: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+        "batch_size": (("--batch-size",), dict(type=positive_int, metavar="N",
+                       help=f"texts per forward pass (default {_D.batch_size})")),
+        "device": (("--device",), dict(help="auto, cpu, cuda, cuda:N or mps (default auto)")),
+        "dtype": (("--dtype",), dict(help="float32, bfloat16 or float16 (default float32 on CPU, "
+                                          "bfloat16 on CUDA)")),
+        "max_length": (("--max-length",), dict(type=positive_int, metavar="N",
+                       help="tokens per text; longer texts are cut and counted (default: model limit)")),
+        "template": (("--template",), dict(choices=("auto", "chat", "pair", "concat"),
+                     help="how prompt and response are joined (default auto: chat template if any)")),
+        "mode": (("--mode",), dict(choices=("auto", "reward", "policy"),
+                 help="model kind (default: from config.json's architectures)")),
+        "ref_model": (("--ref-model",), dict(metavar="DIR",
+                      help="reference policy: score a policy by the DPO implicit reward")),
+        "dpo_beta": ((dpo_beta_flag,), dict(dest="dpo_beta", type=positive_float, metavar="B",
+                     help=f"DPO beta of the implicit reward (default {_D.dpo_beta:g})")),
+        "cache_dir": (("--cache-dir",), dict(metavar="DIR",
+                      help="score cache (default $FARO_AUDIT_CACHE or ~/.cache/faro-audit)")),
+        "no_cache": (("--no-cache",), dict(action="store_true", default=None,
+                     help="neither read nor write the score cache")),
+        "allow_pickle": (("--allow-pickle",), dict(action="store_true", default=None,
+                         help="load pickle-only weights (pytorch_model.bin); unpickling can run code")),
+        "trust_remote_code": (("--trust-remote-code",), dict(action="store_true", default=None,
+                              help="run custom model code from the model directory")),
+    }
+    for name in MODEL_FIELDS:
+        if name in want:
+            flags, kw = spec[name]
+            kw.setdefault("default", None)
+            m.add_argument(*flags, **kw)
+    if trust_config_code:
+        m.add_argument("--trust-config-code", action="store_true",
+                       help="let a faro.toml in TARGET name Python code (model/scores = "
+                            "'file.py:function') or set allow_pickle/trust_remote_code; without "
+                            "it such a faro.toml is refused and nothing from it runs")
+    return m
+
+
+def load_options_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The model-loading values given on the command line (``None``: not given)."""
+    return {name: getattr(args, name, None) for name in MODEL_FIELDS}
+
+
+class _DeprecatedBeta(argparse.Action):
+    """``--beta`` of ``report``/``certify``: the former spelling of ``--kl-beta``; warns."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        print(f"DeprecationWarning: {option_string} is deprecated here; it is the KL beta of the "
+              "reward->policy bound, now --kl-beta (the DPO beta is --dpo-beta)", file=sys.stderr)
+        namespace.kl_beta = values
 
 
 def add_audit_options(p: argparse.ArgumentParser) -> None:
@@ -33,42 +147,59 @@ def add_audit_options(p: argparse.ArgumentParser) -> None:
                    help="score in seeded random batches and stop once every constraint is decided "
                         "(anytime-valid betting bounds)")
     s.add_argument("--sequential-batches", type=int, metavar="N", help="batches of a sequential audit (default 10)")
-    s.add_argument("--beta", type=float, help="KL coefficient β for the reward→policy bound")
+    s.add_argument("--kl-beta", type=float, metavar="B", dest="kl_beta",
+                   help="KL coefficient β of the reward→policy bound")
+    s.add_argument("--beta", type=float, action=_DeprecatedBeta, metavar="B", dest="kl_beta",
+                   help="deprecated spelling of --kl-beta")
     s.add_argument("--seed", type=int, help="random seed (default 0)")
     s.add_argument("--n-boot", type=int, help="bootstrap resamples for descriptive intervals (default 1000)")
     s.add_argument("--temperature", type=float, help="T in σ(d/T) (default 1)")
     s.add_argument("--reference", help="reference reward for responses: median, mean, a number or mean:GROUP")
     s.add_argument("--min-group-size", type=int, help="smallest group that can be certified (default 30)")
     s.add_argument("--manifest", metavar="PATH", help="faro_manifest.json whose declared slack is checked")
-    m = p.add_argument_group("model loading (model targets)")
-    m.add_argument("--batch-size", type=int, default=32)
-    m.add_argument("--device", default="auto", help="cpu, cuda, mps or auto")
-    m.add_argument("--dtype", default=None, help="float32, float16 or bfloat16")
-    m.add_argument("--max-length", type=int, default=None, help="truncate texts to N tokens (counted per group)")
-    m.add_argument("--ref-model", metavar="DIR", help="reference policy for implicit (DPO) rewards")
-    m.add_argument("--cache-dir", metavar="DIR", help="score cache directory")
-    m.add_argument("--no-cache", action="store_true", help="do not read or write the score cache")
-    m.add_argument("--allow-pickle", action="store_true", help="allow pickle weights (runs code from the file)")
-    m.add_argument("--trust-remote-code", action="store_true", help="allow the model's own Python code")
+    add_model_options(p, trust_config_code=True)
 
 
 def settings_from_args(args: argparse.Namespace) -> tuple[AuditSettings, dict[str, Any]]:
-    """Defaults, and the command-line values that override ``faro.toml``."""
+    """Defaults, and the command-line values that override ``faro.toml`` (``None``: not given)."""
     overrides = {
         "group": args.group, "max_gap": args.max_gap, "delta": args.delta, "bound": args.bound,
-        "beta": args.beta, "seed": args.seed, "n_boot": args.n_boot, "temperature": args.temperature,
+        "beta": args.kl_beta, "seed": args.seed, "n_boot": args.n_boot, "temperature": args.temperature,
         "reference": args.reference, "min_group_size": args.min_group_size, "shape": args.shape,
         "sequential": args.sequential, "sequential_batches": args.sequential_batches,
         "drop_missing_groups": args.drop_missing_groups, "data": args.data, "suite": args.suite,
+        "model_options": load_options_from_args(args),
     }
-    model_options = {
-        "batch_size": args.batch_size, "device": args.device, "dtype": args.dtype,
-        "max_length": args.max_length, "ref_model": args.ref_model,
-        "allow_pickle": args.allow_pickle, "trust_remote_code": args.trust_remote_code,
-        "cache_dir": None if args.no_cache else (args.cache_dir or "default"),
-    }
-    overrides["model_options"] = model_options
     return AuditSettings(), overrides
+
+
+def _code_file(target: str) -> str | None:
+    """The file of a ``file.py:function`` TARGET (an input that must not be overwritten)."""
+    left = target.rsplit(":", 1)[0] if ":" in target else ""
+    return left if left.endswith(".py") else None
+
+
+def input_paths(args: argparse.Namespace, target: Any = None) -> dict[str, str | None]:
+    """Label → path of every input of ``report``/``certify`` (for :func:`check_outputs`)."""
+    inputs: dict[str, str | None] = {"TARGET": args.target, "TARGET code file": _code_file(args.target),
+                                     "--manifest": args.manifest, "--data": args.data}
+    if target is not None:
+        s = target.settings
+        toml = s.config_path
+        inputs["faro.toml"] = toml
+        where = "faro.toml" if toml else "TARGET"
+        inputs[f"{where} {target.kind}"] = target.path
+        inputs[f"{where} code file"] = _code_file(target.path)
+        inputs["data" if s.sources.get("data") != "command line" else "--data"] = s.data
+        inputs["ref_model"] = s.model_options.ref_model
+    return inputs
+
+
+def check_pipeline_outputs(args: argparse.Namespace, outputs: Sequence[Any], target: Any = None) -> None:
+    """Refuse outputs that collide with an input or cannot be written (before any scoring)."""
+    from faro_audit.io.outputs import check_outputs
+
+    check_outputs(outputs, input_paths(args, target))
 
 
 def read_manifest(path: str | None) -> dict[str, Any] | None:
@@ -105,16 +236,20 @@ def _import_next(report: bool) -> None:
         preload_templates()
 
 
-def run_pipeline(args: argparse.Namespace, *, report: bool = False):
+def run_pipeline(args: argparse.Namespace, *, report: bool = False, outputs: Sequence[Any] = ()):
     """Resolve the target, read or score its table, and audit it → AuditResult.
 
     ``report``: the caller renders the report next, so its modules are imported while the
-    model scores.
+    model scores. ``outputs``: :class:`faro_audit.io.outputs.Output` s checked against every
+    input (and for writability) before anything is read or scored.
     """
     from faro_audit.audit.target import resolve_target, scored_table
 
+    check_pipeline_outputs(args, outputs)
     base, overrides = settings_from_args(args)
-    target = resolve_target(args.target, base, overrides)
+    target = resolve_target(args.target, base, overrides,
+                            trust_config_code=bool(getattr(args, "trust_config_code", False)))
+    check_pipeline_outputs(args, outputs, target)
     manifest = read_manifest(args.manifest)
     if manifest is None and target.kind == "model":
         candidate = Path(target.path) / "faro_manifest.json"

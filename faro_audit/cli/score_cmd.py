@@ -5,6 +5,11 @@
                      [--mode auto|reward|policy] [--ref-model DIR] [--beta B]
                      [--cache-dir DIR | --no-cache] [--allow-pickle] [--trust-remote-code]
 
+The model-loading options are the group shared with ``report``, ``certify`` and ``retrain``
+(:func:`faro_audit.cli.options.add_model_options`); here ``--beta`` is the DPO β. A CSV
+``--out`` has its text cells neutralised against spreadsheet formulas
+(:func:`faro_audit.io.outputs.csv_safe`).
+
 The scores file is the audit table with ``reward_chosen``/``reward_rejected`` (pairs) or
 ``reward`` (responses) added, written atomically (a temporary file in the same directory, then
 ``os.replace``) as CSV, JSONL (``.jsonl``/``.jsonl.gz``) or Parquet by the extension of
@@ -21,20 +26,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from faro_audit.cli.options import add_model_options, load_options_from_args
 from faro_audit.errors import FaroError, FaroUsageError
 
 _OUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet",
                 ".pq": "parquet"}
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -42,36 +38,22 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "score", help="score an audit table with a reward model, policy or Python callable",
         description="Score every text of an audit table and write a scores file (SPEC §9).",
+        epilog="CSV output: a text cell that starts with =, +, -, @, a tab or a carriage return "
+               "is written with a leading ' so that spreadsheets do not run it as a formula "
+               "(numbers are untouched; JSONL and Parquet are written as is).",
     )
     p.add_argument("target", metavar="TARGET",
                    help="model directory (reward model or policy), module:function or file.py:function")
     p.add_argument("--data", required=True, metavar="PATH", help="audit table (.csv, .jsonl[.gz], .parquet)")
     p.add_argument("--out", required=True, metavar="PATH",
-                   help="scores file to write (.csv, .jsonl, .jsonl.gz, .parquet)")
+                   help="scores file to write (.csv, .jsonl, .jsonl.gz, .parquet); never an input "
+                        "(--data, a file in the model directory); CSV text cells that start with "
+                        "=, +, -, @ get a leading '")
     p.add_argument("--group", action="append", default=[], metavar="COL",
                    help="group column (repeat for several); required")
     p.add_argument("--shape", choices=("pairs", "responses"), default=None,
                    help="table shape (default: detected from the columns)")
-    p.add_argument("--batch-size", type=_positive_int, default=32, metavar="N")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
-    p.add_argument("--dtype", default=None, help="float32, bfloat16 or float16 "
-                   "(default float32 on CPU, bfloat16 on CUDA)")
-    p.add_argument("--max-length", type=_positive_int, default=None, metavar="N",
-                   help="tokens per text; longer texts are cut and counted (default: model limit)")
-    p.add_argument("--template", choices=("auto", "chat", "pair", "concat"), default="auto",
-                   help="how prompt and response are joined (default auto: chat template if any)")
-    p.add_argument("--mode", choices=("auto", "reward", "policy"), default="auto",
-                   help="model kind (default: from config.json's architectures)")
-    p.add_argument("--ref-model", default=None, metavar="DIR",
-                   help="reference policy: score a policy by the DPO implicit reward")
-    p.add_argument("--beta", type=float, default=0.1, help="DPO beta of the implicit reward (default 0.1)")
-    p.add_argument("--cache-dir", default=None, metavar="DIR",
-                   help="score cache (default $FARO_AUDIT_CACHE or ~/.cache/faro-audit)")
-    p.add_argument("--no-cache", action="store_true", help="neither read nor write the score cache")
-    p.add_argument("--allow-pickle", action="store_true",
-                   help="load pickle-only weights (pytorch_model.bin); unpickling can run code")
-    p.add_argument("--trust-remote-code", action="store_true",
-                   help="run custom model code from the model directory")
+    add_model_options(p, dpo_beta_flag="--beta", trust_config_code=True, title="model loading")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
     return p
@@ -100,7 +82,9 @@ def write_scores(frame: Any, path: str) -> None:
     os.close(fd)
     try:
         if fmt == "csv":
-            frame.to_csv(tmp, index=False)
+            from faro_audit.io.outputs import csv_safe
+
+            csv_safe(frame).to_csv(tmp, index=False)
         elif fmt == "jsonl":
             frame.to_json(tmp, orient="records", lines=True, force_ascii=False,
                           compression=compression)
@@ -118,27 +102,34 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
     except FaroError as err:
-        print(f"faro-audit score: error: {err}", file=sys.stderr)
+        from faro_audit.cli.terminal import print_error
+
+        print_error("score", err)
         return err.exit_code
 
 
 def _run(args: argparse.Namespace) -> int:
+    from faro_audit.io.outputs import Output, check_outputs
     from faro_audit.io.readers import read_table
+    from faro_audit.models.options import merge_load_options
     from faro_audit.models.resolve import check_target, load_scorer
     from faro_audit.models.scoring import score_table
 
     _out_format(args.out)
     if not args.group:
         raise FaroUsageError("--group: name at least one group column (e.g. --group gender)")
+    load, _ = merge_load_options(("command line", load_options_from_args(args)))
+    code_file = args.target.rsplit(":", 1)[0] if ":" in args.target else None
+    check_outputs([Output("--out", args.out, must_exist_parent=True)], {
+        "--data": args.data, "TARGET": args.target, "--ref-model": load.ref_model,
+        "TARGET code file": code_file if code_file and code_file.endswith(".py") else None,
+    })
     # cheap checks first (no torch): the target's path, weights format and custom code
-    check_target(args.target, ref_model=args.ref_model, mode=args.mode,
-                 allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code)
+    check_target(args.target, ref_model=load.ref_model, mode=load.mode,
+                 allow_pickle=load.allow_pickle, trust_remote_code=load.trust_remote_code)
     table = read_table(args.data, group=args.group, shape=args.shape)
-    scorer = load_scorer(args.target, ref_model=args.ref_model, beta=args.beta, mode=args.mode,
-                         device=args.device, dtype=args.dtype, batch_size=args.batch_size,
-                         max_length=args.max_length, allow_pickle=args.allow_pickle,
-                         trust_remote_code=args.trust_remote_code, template=args.template)
-    scored, info = score_table(table, scorer, cache_dir=args.cache_dir, cache=not args.no_cache,
+    scorer = load_scorer(args.target, **load.scorer_kwargs())
+    scored, info = score_table(table, scorer, **load.cache_kwargs(),
                                progress=False if args.no_progress else None)
     write_scores(scored.frame, args.out)
     rate = f"{info.rows_per_second:.1f} texts/s" if info.n_scored else "all from cache"

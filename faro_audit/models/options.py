@@ -34,7 +34,6 @@ CODE_OPTIONS = ("allow_pickle", "trust_remote_code")
 _CHOICES: dict[str, tuple[str, ...]] = {
     "template": ("auto", "chat", "pair", "concat"),
     "mode": ("auto", "reward", "policy"),
-    "dtype": ("float32", "float16", "bfloat16"),
 }
 
 #: ``faro.toml`` spellings accepted for a field (``[model_options] beta`` is the DPO β there).
