@@ -26,6 +26,10 @@ REPORT_FILES = ("report.html", "report.json", "junit.xml", "summary.md")
 MODEL_FIELDS = ("batch_size", "device", "dtype", "max_length", "template", "mode", "ref_model",
                 "dpo_beta", "cache_dir", "no_cache", "allow_pickle", "trust_remote_code")
 
+#: The model-loading fields of ``retrain`` (its ``--mode`` is the training mode).
+RETRAIN_FIELDS = ("batch_size", "device", "dtype", "max_length", "template", "allow_pickle",
+                  "trust_remote_code")
+
 _D = LoadOptions()
 
 
@@ -111,9 +115,13 @@ def add_model_options(p: argparse.ArgumentParser, *, fields: Iterable[str] = MOD
     return m
 
 
-def load_options_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """The model-loading values given on the command line (``None``: not given)."""
-    return {name: getattr(args, name, None) for name in MODEL_FIELDS}
+def load_options_from_args(args: argparse.Namespace, fields: Iterable[str] = MODEL_FIELDS
+                           ) -> dict[str, Any]:
+    """The model-loading values given on the command line (``None``: not given).
+
+    ``fields``: those the command declared with :func:`add_model_options`.
+    """
+    return {name: getattr(args, name, None) for name in fields}
 
 
 class _DeprecatedBeta(argparse.Action):

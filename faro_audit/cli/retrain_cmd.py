@@ -75,14 +75,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--delta", type=float, default=0.05)
     s.add_argument("--bound", choices=BOUNDS, default="auto")
     s.add_argument("--n-boot", type=int, default=1000)
-    m = p.add_argument_group("model loading")
-    m.add_argument("--device", default="auto", help="cpu, cuda, mps or auto")
-    m.add_argument("--dtype", default=None, help="float32, float16 or bfloat16")
-    m.add_argument("--batch-size", type=int, default=32, help="texts per forward pass")
-    m.add_argument("--max-length", type=int, default=None)
+    from faro_audit.cli.options import RETRAIN_FIELDS, add_model_options
+
+    m = add_model_options(p, fields=RETRAIN_FIELDS, title="model loading")
     m.add_argument("--lora-rank", type=int, default=8)
-    m.add_argument("--allow-pickle", action="store_true")
-    m.add_argument("--trust-remote-code", action="store_true")
     p.add_argument("--quiet", action="store_true", help="no progress bars or status lines")
     p.set_defaults(func=run)
 
@@ -116,9 +112,14 @@ def settings_from_args(args: argparse.Namespace) -> Any:
                       optimizer=args.optimizer, inner_iterations=args.inner_iterations,
                       eta_lambda=args.eta_lambda, lambda_max=args.lambda_max,
                       multiplier_update=args.multiplier_update, mixture=args.mixture)
-    model = ModelOptions(device=args.device, dtype=args.dtype, max_length=args.max_length,
-                         batch_size=args.batch_size, allow_pickle=args.allow_pickle,
-                         trust_remote_code=args.trust_remote_code, lora_rank=args.lora_rank)
+    from faro_audit.cli.options import RETRAIN_FIELDS, load_options_from_args
+    from faro_audit.models.options import merge_load_options
+
+    load, _ = merge_load_options(("command line", load_options_from_args(args, RETRAIN_FIELDS)))
+    model = ModelOptions(device=load.device, dtype=load.dtype, max_length=load.max_length,
+                         template=load.template, batch_size=load.batch_size,
+                         allow_pickle=load.allow_pickle, trust_remote_code=load.trust_remote_code,
+                         lora_rank=args.lora_rank)
     return RetrainSettings(
         mode=args.mode, gda=gda, model=model, batch_size=args.pairs_per_step,
         reward_penalty=args.reward_penalty, temperature=args.temperature, margin=args.margin,
@@ -149,8 +150,13 @@ def summary_lines(result: Any) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from faro_audit.io.outputs import Output, check_outputs
     from faro_audit.io.readers import read_table
     from faro_audit.retrain.api import retrain
+
+    # before reading or training anything: the new model directory must lie outside every input
+    check_outputs([Output("--out", args.out, is_dir=True)],
+                  {"MODEL": args.model, "--data": args.data, "--audit-data": args.audit_data})
 
     data = read_table(args.data, group=args.group, shape="pairs",
                       drop_missing_groups=args.drop_missing_groups)

@@ -153,6 +153,11 @@ def retrain(
     -------
     RetrainResult
     """
+    from faro_audit.io.outputs import Output, check_outputs
+
+    check_outputs([Output("out", os.fspath(out), is_dir=True)],  # before any work (issue 12)
+                  {"model": os.fspath(model), "data": data.path,
+                   "audit_data": None if audit_data is None else audit_data.path})
     s = settings or RetrainSettings()
     say = log or (lambda _msg: None)
     show = progress_enabled(progress)
