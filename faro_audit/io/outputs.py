@@ -147,10 +147,12 @@ def csv_safe(frame: Any) -> Any:
     Only columns of object or string dtype are touched; numbers (``-1.5``) stay numbers.
     The frame passed in is not modified.
     """
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
     out = frame.copy()
     for col in out.columns:
         dtype = out[col].dtype
-        if dtype == object or str(dtype).startswith("string"):
+        if is_object_dtype(dtype) or is_string_dtype(dtype):
             out[col] = out[col].map(csv_safe_cell, na_action="ignore")
     if any(isinstance(c, str) and c.startswith(FORMULA_PREFIXES) for c in out.columns):
         out.columns = [csv_safe_cell(c) for c in out.columns]
