@@ -202,8 +202,15 @@ def test_report_over_its_own_report_json_input(hostile, tmp_path):
             inputs=[d], code=2, match="would overwrite")
 
 
-def test_plan_still_runs(hostile):
-    hostile(["plan", "--help"], code=0)
+@pytest.mark.parametrize("argv,match", [
+    (["--delta", "2"], "--delta"),
+    (["--pilot", "{missing}"], "--pilot"),
+    (["--pilot", "{pilot}", "--group", "gr\x1b[2Jp"], None),
+])
+def test_plan_bad_options(hostile, tmp_path, scores, argv, match):
+    argv = [a.replace("{missing}", str(tmp_path / "none.csv")).replace("{pilot}", scores) for a in argv]
+    res = hostile(["plan", *argv], inputs=[scores], code=2, match=match)
+    assert "\x1b" not in res.stderr
 
 
 # ---------------------------------------------------------------------------------------------

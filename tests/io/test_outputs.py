@@ -48,3 +48,17 @@ def test_csv_safe():
     assert list(out["t"][:3]) == ["'=1+1", "ok", "'-x"] and out["t"].isna()[3]
     assert list(out["n"]) == [-1.0, 2.0, 3.0, 4.0] and df["t"][0] == "=1+1"
     assert csv_safe_cell(-3) == -3 and csv_safe_cell("@a") == "'@a"
+
+
+def test_retrain_api_refuses_out_inside_the_model_before_any_work(tmp_path):
+    from faro_audit.io.readers import read_table
+    from faro_audit.retrain.api import retrain
+    from tests.cli.helpers import pairs_scores, write
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    table = read_table(write(pairs_scores(20), tmp_path), group=["group"], shape="pairs")
+    with pytest.raises(FaroUsageError, match="lies inside the input model"):
+        retrain(model, table, constraints=["dp@group=0.1"], out=model / "fixed")
+    assert sorted(p.name for p in model.iterdir()) == ["config.json"]
