@@ -36,7 +36,13 @@ from pathlib import Path
 from typing import Any
 
 from faro_audit.errors import FaroUsageError
-from faro_audit.models.options import CODE_OPTIONS, DEFAULT, LoadOptions, check_load_value, merge_load_options
+from faro_audit.models.options import (
+    CODE_OPTIONS,
+    DEFAULT,
+    LoadOptions,
+    check_load_value,
+    merge_load_options,
+)
 from faro_audit.stats.bounds import BOUND_CHOICES as BOUNDS  # "auto" first
 
 #: Source labels recorded in ``report.json`` ``settings.sources``.

@@ -183,10 +183,10 @@ def available_memory() -> int | None:
     """Bytes of memory available now (psutil, else ``os.sysconf``); ``None`` if unknown."""
     try:
         import psutil
-
+    except ImportError:  # optional: fall back to sysconf
+        psutil = None
+    if psutil is not None:
         return int(psutil.virtual_memory().available)
-    except Exception:  # noqa: BLE001 - psutil absent or unusable: fall back to sysconf
-        pass
     for pages in ("SC_AVPHYS_PAGES", "SC_PHYS_PAGES"):
         try:
             return int(os.sysconf(pages)) * int(os.sysconf("SC_PAGE_SIZE"))
@@ -201,7 +201,7 @@ def boot_bytes(table: AuditTable, n_boot: int) -> int:
     cols = [c for c in table.group_columns if c in frame.columns]
     counts = [int(frame[c].nunique(dropna=True)) for c in cols]
     if len(cols) > 1:
-        counts.append(int(len(frame[cols].drop_duplicates())))
+        counts.append(len(frame[cols].drop_duplicates()))
     groups = max(counts, default=1) + 1  # + the pooled row
     return int(n_boot) * groups * _BOOT_BYTES_PER_GROUP
 

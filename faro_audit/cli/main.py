@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from faro_audit._version import __version__
 from faro_audit.cli.terminal import print_error

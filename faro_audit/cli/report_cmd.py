@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from faro_audit.cli.options import REPORT_FILES, add_audit_options, print_summary, run_pipeline
+from faro_audit.cli.options import (
+    REPORT_FILES,
+    add_audit_options,
+    print_summary,
+    run_pipeline,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

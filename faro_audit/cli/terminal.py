@@ -13,7 +13,7 @@ from typing import TextIO
 
 __all__ = ["print_error", "safe_text"]
 
-_TABLE = {i: f"\\x{i:02x}" for i in (*range(0x00, 0x20), *range(0x7F, 0xA0))}
+_TABLE = {i: f"\\x{i:02x}" for i in (*range(0x20), *range(0x7F, 0xA0))}
 _TABLE.update({0x09: " ", 0x0A: " ", 0x0D: "\\r"})
 for _cp in (0x2028, 0x2029, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069, 0x200E, 0x200F):
     _TABLE[_cp] = f"\\u{_cp:04x}"  # line separators and bidi overrides reorder what is shown

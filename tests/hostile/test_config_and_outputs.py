@@ -253,7 +253,8 @@ def test_score_csv_neutralises_formulas(tmp_path, cell):
     df = pd.DataFrame({"prompt": [cell, "plain"], "reward": [-1.5, 2.0]})
     out = tmp_path / "s.csv"
     write_scores(df, str(out))
-    raw = open(out, newline="", encoding="utf-8").read()
+    with open(out, newline="", encoding="utf-8") as fh:
+        raw = fh.read()
     first = raw.split("\n")[1]
     assert first.lstrip('"').startswith("'" + cell[0]), first
     assert "\nplain,2.0" in raw and ",-1.5" in first

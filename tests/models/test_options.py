@@ -34,9 +34,9 @@ def test_scorer_and_cache_kwargs():
 
 def test_faro_toml_model_options_reach_scoring(tmp_path, monkeypatch):
     """Regression: the command line's full dict used to replace faro.toml's [model_options]."""
-    import faro_audit.models.worker as worker
     from faro_audit.audit.settings import AuditSettings
     from faro_audit.audit.target import resolve_target, scored_table
+    from faro_audit.models import worker
 
     (tmp_path / "config.json").write_text("{}")
     (tmp_path / "audit.csv").write_text("prompt,chosen,rejected,group\n" + "p,a,b,f\np,a,b,m\n" * 3 + "")
