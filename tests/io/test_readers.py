@@ -113,3 +113,164 @@ def test_input_frame_is_not_modified():
     before = df.copy()
     validate_table(df, group=["gender"])
     pd.testing.assert_frame_equal(df, before)
+
+
+# --- issue 12: nothing misread or lost -----------------------------------------------------
+
+NA_LIKE = ["NA", "None", "null", "N/A", "nan", "NaN", "#N/A", "<NA>", "NULL", "n/a", "-nan", "1.#IND"]
+
+
+def _write(df: pd.DataFrame, path) -> None:
+    name = str(path)
+    if name.endswith(".csv"):
+        df.to_csv(path, index=False)
+    elif name.endswith(".tsv"):
+        df.to_csv(path, index=False, sep="\t")
+    elif name.endswith(".jsonl"):
+        df.to_json(path, orient="records", lines=True)
+    else:
+        df.to_parquet(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".parquet"])
+@pytest.mark.parametrize("value", NA_LIKE)
+def test_na_like_group_names_are_groups(tmp_path, suffix, value):
+    df = _pairs(6).assign(gender=[value, "m"] * 3)
+    path = tmp_path / f"t{suffix}"
+    _write(df, path)
+    t = read_table(path, group=["gender"], require_scores=True, drop_missing_groups=True)
+    assert t.n_rows == 6 and not t.notes
+    assert sorted(t.frame["gender"].unique()) == sorted([value, "m"])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".parquet"])
+@pytest.mark.parametrize("text", ["None", "NA", "null", "nan"])
+def test_na_like_texts_are_texts(tmp_path, suffix, text):
+    df = _pairs(6).assign(chosen=[text] * 6, prompt=[text] * 6)
+    path = tmp_path / f"t{suffix}"
+    _write(df, path)
+    t = read_table(path, group=["gender"], require_scores=True)
+    assert list(t.frame["chosen"]) == [text] * 6
+
+
+def test_responses_none_is_a_response(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("prompt,response,g,reward\np,None,a,1\np,NA,a,2\np,null,b,3\np,x,b,4\n")
+    t = read_table(path, group=["g"], require_scores=True)
+    assert list(t.frame["response"]) == ["None", "NA", "null", "x"]
+
+
+@pytest.mark.parametrize("cell", ["", "   "])
+def test_empty_or_blank_text_is_empty(tmp_path, cell):
+    path = tmp_path / "r.jsonl"
+    rows = [{"prompt": "p", "response": r, "g": g, "reward": 1.0}
+            for r, g in [(cell, "a"), ("x", "a"), ("y", "b"), ("z", "b")]]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(FaroInputError, match="column 'response' is empty .* at row 1"):
+        read_table(path, group=["g"], require_scores=True)
+
+
+def test_empty_csv_cell_is_missing_and_dropped_rows_are_counted(tmp_path):
+    path = tmp_path / "t.csv"
+    df = _pairs(8).assign(gender=["", "m", "f", "NA", "f", "m", "NA", "m"])
+    df.to_csv(path, index=False)
+    with pytest.raises(FaroInputError, match="missing group values at row 1"):
+        read_table(path, group=["gender"], require_scores=True)
+    t = read_table(path, group=["gender"], require_scores=True, drop_missing_groups=True)
+    assert t.n_rows == 7 and "dropped 1 rows" in t.notes[0]
+    assert set(t.frame["gender"]) == {"f", "m", "NA"}
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_null_is_missing(tmp_path, suffix):
+    df = _pairs(8).assign(gender=[None, "m", "f", "None", "f", "m", "None", "m"])
+    path = tmp_path / f"t{suffix}"
+    _write(df, path)
+    with pytest.raises(FaroInputError, match="missing group values at row 1"):
+        read_table(path, group=["gender"], require_scores=True)
+    t = read_table(path, group=["gender"], require_scores=True, drop_missing_groups=True)
+    assert t.n_rows == 7 and "dropped 1 rows" in t.notes[0] and "None" in set(t.frame["gender"])
+
+
+def test_csv_groups_keep_their_spelling(tmp_path):
+    path = tmp_path / "t.csv"
+    rows = ["prompt,chosen,rejected,g,reward_chosen,reward_rejected"]
+    for g in ["1", "01", "1.0"] * 2:
+        rows.append(f"p,a,b,{g},1.5,0")
+    path.write_text("\n".join(rows) + "\n")
+    t = read_table(path, group=["g"], require_scores=True)
+    assert sorted(t.frame["g"].unique()) == ["01", "1", "1.0"]
+    assert t.frame["reward_chosen"].dtype == float and list(t.frame["reward_chosen"]) == [1.5] * 6
+
+
+def test_jsonl_groups_keep_their_type(tmp_path):
+    path = tmp_path / "t.jsonl"
+    lines = [json.dumps({"prompt": "p", "chosen": "a", "rejected": "b", "g": g,
+                         "reward_chosen": 1, "reward_rejected": 0.5}) for g in [1, "01", 1.0] * 2]
+    path.write_text("\n".join(lines) + "\n")
+    t = read_table(path, group=["g"], require_scores=True)
+    assert sorted(t.frame["g"].unique()) == ["01", "1", "1.0"]
+
+
+def test_empty_numeric_cell_names_the_row(tmp_path):
+    path = tmp_path / "t.csv"
+    df = _pairs().astype(object)
+    df.loc[2, "reward_chosen"] = ""
+    df.to_csv(path, index=False)
+    with pytest.raises(FaroInputError, match="'reward_chosen' has missing, NaN or infinite values at row 3"):
+        read_table(path, group=["gender"], require_scores=True)
+
+
+def test_bad_jsonl_line_is_named(tmp_path):
+    path = tmp_path / "t.jsonl"
+    path.write_text('{"prompt": "p"}\n{not json\n')
+    with pytest.raises(FaroInputError, match="line 2 is not valid JSON"):
+        read_table(path, group=["g"])
+
+
+def test_gzip_bomb_is_capped(tmp_path, monkeypatch):
+    path = tmp_path / "t.csv.gz"
+    with gzip.open(path, "wt") as fh:
+        fh.write("prompt,chosen,rejected,g\n")
+        fh.write("p,a,b,f\n" * 200_000)  # 1.6 MB decompressed, a few kB on disk
+    assert path.stat().st_size < 50_000
+    monkeypatch.setenv("FARO_MAX_INPUT_BYTES", "100000")
+    with pytest.raises(FaroInputError, match="decompresses to more than the input cap of 100000 bytes") as info:
+        read_table(path, group=["g"])
+    assert "FARO_MAX_INPUT_BYTES" in str(info.value) and str(path) in str(info.value)
+    monkeypatch.setenv("FARO_MAX_INPUT_BYTES", "0")  # no cap: reads (then fails validation on one group)
+    with pytest.raises(FaroInputError, match="single group"):
+        read_table(path, group=["g"])
+
+
+def test_plain_file_is_capped_by_size(tmp_path, monkeypatch):
+    path = tmp_path / "t.csv"
+    _pairs().to_csv(path, index=False)
+    monkeypatch.setenv("FARO_MAX_INPUT_BYTES", "10")
+    with pytest.raises(FaroInputError, match="is more than the input cap of 10 bytes"):
+        read_table(path, group=["gender"])
+    monkeypatch.setenv("FARO_MAX_INPUT_BYTES", "1M")
+    assert read_table(path, group=["gender"]).n_rows == 6
+
+
+def test_bad_cap_setting_is_a_usage_error(tmp_path, monkeypatch):
+    path = tmp_path / "t.csv"
+    _pairs().to_csv(path, index=False)
+    monkeypatch.setenv("FARO_MAX_INPUT_BYTES", "lots")
+    with pytest.raises(FaroUsageError, match="FARO_MAX_INPUT_BYTES=lots: not a size"):
+        read_table(path, group=["gender"])
+
+
+def test_escape_sequences_in_headers_and_values_are_escaped(tmp_path):
+    path = tmp_path / "t.csv"
+    df = _pairs().rename(columns={"gender": "gen\x1b]0;pwned\x07der"})
+    df.to_csv(path, index=False)
+    with pytest.raises(FaroInputError) as info:
+        read_table(path, group=["gender"])
+    msg = str(info.value)
+    assert "\x1b" not in msg and "\\x1b]0;pwned\\x07" in msg
+    df = _pairs().assign(reward_chosen=["\x1b[2J"] + [1.0] * 5)
+    df.to_csv(path, index=False)
+    with pytest.raises(FaroInputError) as info:
+        read_table(path, group=["gender"], require_scores=True)
+    assert "\x1b" not in str(info.value) and "\\x1b[2J" in str(info.value)
