@@ -36,6 +36,7 @@ from faro_audit.stats.betting import (
     betting_half_width,
     betting_interval,
 )
+from faro_audit.vocabulary import BOUND_CHOICES, BOUND_METHODS
 
 __all__ = [
     "BETTING_WIDTH_FACTOR",
@@ -43,15 +44,16 @@ __all__ = [
     "BOUND_CHOICES",
     "METHODS",
     "Interval",
+    "check_delta",
     "half_width",
     "mean_interval",
     "resolve_bound",
 ]
 
 Method = Literal["hoeffding", "bernstein", "betting", "clopper-pearson"]
-METHODS: tuple[str, ...] = ("hoeffding", "bernstein", "betting", "clopper-pearson")
-#: What ``--bound`` accepts: ``auto`` (SPEC §5.3, the default) or one of :data:`METHODS`.
-BOUND_CHOICES: tuple[str, ...] = ("auto", *METHODS)
+#: The bounds of :func:`mean_interval` (:data:`faro_audit.vocabulary.BOUND_METHODS`); what
+#: ``--bound`` accepts is :data:`BOUND_CHOICES`, ``auto`` first (both owned by the vocabulary).
+METHODS: tuple[str, ...] = BOUND_METHODS
 
 # Values this close outside [0, 1] are float round-off (e.g. a mean of ones) and are clipped.
 _TOLERANCE = 1e-12
@@ -91,7 +93,24 @@ class Interval:
         return self.upper - self.lower
 
 
-def _check_delta(delta: float) -> float:
+def check_delta(delta: float) -> float:
+    """A miscoverage level δ checked to be a number in (0, 1).
+
+    Parameters
+    ----------
+    delta : float
+        The level, e.g. 0.05 (intervals hold with probability ≥ 1 − δ).
+
+    Returns
+    -------
+    float
+        ``float(delta)``.
+
+    Raises
+    ------
+    FaroUsageError
+        If ``delta`` is not a number or lies outside (0, 1).
+    """
     try:
         d = float(delta)
     except (TypeError, ValueError):
@@ -99,6 +118,9 @@ def _check_delta(delta: float) -> float:
     if not 0.0 < d < 1.0:
         raise FaroUsageError(f"delta={d:g} is outside (0, 1); give a miscoverage level such as 0.05")
     return d
+
+
+_check_delta = check_delta  # old private spelling, kept for callers outside stats
 
 
 def _check_method(method: str) -> str:
@@ -275,7 +297,7 @@ def mean_interval(
     Estimating means of bounded random variables by betting. JRSS-B 86(1), 1–27.
     Clopper, C. J. & Pearson, E. S. (1934). Biometrika 26, 404–413.
     """
-    d = _check_delta(delta)
+    d = check_delta(delta)
     _check_method(method)
     x, w = _check_values(values, sample_weight)
     n = int(x.size)
@@ -360,7 +382,7 @@ def half_width(n: float, *, delta: float, method: Method | str, variance: float 
           with p(1 − p) = V, count p·n (continuous in n, via scipy's beta quantiles).
         Capped at 1.
     """
-    d = _check_delta(delta)
+    d = check_delta(delta)
     _check_method(method)
     n = float(n)
     if not n > 0:

@@ -1,9 +1,10 @@
 """Inputs of :func:`faro_audit.stats.certificates.certify` (SPEC §5).
 
-A :class:`Constraint` is a fairness constraint gap(metric, outcome, attribute, method) ≤ ε; a
-:class:`MeanSample` is the cluster-level data behind one group mean; a
-:class:`CertificateRequest` pairs a constraint with the group means it involves (one class for
-DP, one per label class for EO, one spread sample for CF). All three check their fields on
+A :class:`Constraint` is a fairness constraint gap(metric, outcome, attribute, method) ≤ ε
+(defined in :mod:`faro_audit.vocabulary`, re-exported here); a :class:`MeanSample` is the
+cluster-level data behind one group mean; a :class:`CertificateRequest` pairs a constraint with
+the group means it involves (one class for DP, one per label class for EO, one spread sample
+for CF). All check their fields on
 construction and raise :class:`~faro_audit.errors.FaroUsageError` or
 :class:`~faro_audit.errors.FaroInputError` with a one-line message.
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from faro_audit.errors import FaroInputError, FaroUsageError
+from faro_audit.vocabulary import Constraint
 
 __all__ = [
     "CertificateRequest",
@@ -24,44 +26,6 @@ __all__ = [
     "ContrastSample",
     "MeanSample",
 ]
-
-_METHODS = {"dp": ("between_groups", "to_overall"), "eo": ("between_groups", "to_overall"), "cf": ("mean_spread",)}
-
-
-@dataclass(frozen=True)
-class Constraint:
-    """A fairness constraint (SPEC §5): gap(metric, outcome, attribute, method) ≤ ε.
-
-    Attributes
-    ----------
-    metric : {"dp", "eo", "cf"}
-    outcome : {"soft", "hard"}
-    attribute : str
-    method : {"between_groups", "to_overall"} for dp/eo, "mean_spread" for cf
-    epsilon : float in (0, 1]
-    """
-
-    metric: str
-    outcome: str
-    attribute: str
-    method: str
-    epsilon: float
-
-    def __post_init__(self) -> None:
-        if self.metric not in _METHODS:
-            raise FaroUsageError(f"constraint metric {self.metric!r} is unknown; use dp, eo or cf")
-        if self.outcome not in ("soft", "hard"):
-            raise FaroUsageError(f"constraint outcome {self.outcome!r} is unknown; use soft or hard")
-        if self.method not in _METHODS[self.metric]:
-            raise FaroUsageError(
-                f"constraint {self.metric}: method {self.method!r} does not apply; use {' or '.join(_METHODS[self.metric])}"
-            )
-        eps = float(self.epsilon)
-        if not 0.0 < eps <= 1.0:
-            raise FaroUsageError(
-                f"constraint {self.metric}@{self.attribute}: tolerance {eps:g} is outside (0, 1]; gaps of outcomes lie in [0, 1]"
-            )
-        object.__setattr__(self, "epsilon", eps)
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,8 +7,10 @@ twin sets that hold every group once use paired contrasts (SPEC §5.4). All prin
 hold together with probability ≥ 1 − δ, so a constraint whose true gap exceeds ε is certified
 with probability ≤ δ.
 
-This module holds the entry point :func:`certify`, its results (:class:`Certificate`,
-:class:`CertificateSet`), the overall verdict and Faro's slack check. The inputs
+This module holds the entry point :func:`certify` and its results (:class:`Certificate`,
+:class:`CertificateSet`). The verdicts, their exit codes and the overall verdict are the
+vocabulary's (:mod:`faro_audit.vocabulary`, re-exported here); Faro's slack check (SPEC §5.5)
+is the audit's (:mod:`faro_audit.audit.run`), on the audit's certificates. The inputs
 (:class:`Constraint`, :class:`MeanSample`, :class:`CertificateRequest`) live in
 :mod:`faro_audit.stats.certificate_requests`, the interval arithmetic (:func:`gap_bounds`) and
 the ``n_required`` search in :mod:`faro_audit.stats.gaps`; both are re-exported here.
@@ -16,20 +18,20 @@ the ``n_required`` search in :mod:`faro_audit.stats.gaps`; both are re-exported 
 
 from __future__ import annotations
 
-import math
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 from faro_audit.errors import FaroError, FaroUsageError
 from faro_audit.stats.allocation import IntervalCache, allocation_text, bound_request
-from faro_audit.stats.bounds import BOUND_CHOICES, _check_delta
+from faro_audit.stats.bounds import check_delta
 from faro_audit.stats.certificate_requests import (
     CertificateRequest,
     Constraint,
     ContrastSample,
     MeanSample,
 )
-from faro_audit.stats.gaps import _decide, _rows_needed, gap_bounds
+from faro_audit.stats.gaps import decide, gap_bounds, rows_needed
+from faro_audit.vocabulary import BOUND_CHOICES, EXIT_CODES, VERDICTS, overall_verdict
 
 __all__ = [
     "EXIT_CODES",
@@ -40,15 +42,10 @@ __all__ = [
     "Constraint",
     "ContrastSample",
     "MeanSample",
-    "SlackCheck",
     "certify",
     "gap_bounds",
     "overall_verdict",
-    "slack_check",
 ]
-
-VERDICTS: tuple[str, ...] = ("certified", "violated", "inconclusive")
-EXIT_CODES: dict[str, int] = {"certified": 0, "violated": 1, "inconclusive": 3}
 
 
 @dataclass(frozen=True)
@@ -133,34 +130,6 @@ class CertificateSet:
         return EXIT_CODES[self.verdict]
 
 
-@dataclass(frozen=True)
-class SlackCheck:
-    """Faro's slack claim checked on held-out data (SPEC §5.5): holds iff UCB ≤ ε + s."""
-
-    holds: bool
-    upper: float
-    epsilon: float
-    declared_slack: float
-    threshold: float
-    margin: float
-    statement: str
-
-
-def overall_verdict(verdicts: Iterable[str]) -> str:
-    """``violated`` if any is, else ``inconclusive`` if any is, else ``certified`` (SPEC §5.4)."""
-    vs = list(verdicts)
-    if not vs:
-        raise FaroUsageError("no constraints to decide: an empty certificate set certifies nothing")
-    bad = [v for v in vs if v not in VERDICTS]
-    if bad:
-        raise FaroUsageError(f"unknown verdict {bad[0]!r}; expected one of {', '.join(VERDICTS)}")
-    if "violated" in vs:
-        return "violated"
-    if "inconclusive" in vs:
-        return "inconclusive"
-    return "certified"
-
-
 def certify(
     requests: Sequence[CertificateRequest],
     *,
@@ -203,7 +172,7 @@ def certify(
     make it wrong are paid for (:mod:`faro_audit.stats.allocation`). Verdict: ``certified`` if
     UCB ≤ ε, ``violated`` if LCB > ε, else ``inconclusive``.
     """
-    d = _check_delta(delta)
+    d = check_delta(delta)
     if bound not in BOUND_CHOICES:
         raise FaroUsageError(f"bound {bound!r} is unknown; use one of {', '.join(BOUND_CHOICES)}")
     try:
@@ -242,7 +211,7 @@ def certify(
         except FaroError as err:
             raise type(err)(f"constraint {c.metric}@{c.attribute}: {err}") from None
         est, lcb, ucb = rb.estimate, rb.lower, rb.upper
-        verdict = _decide(lcb, ucb, c.epsilon)
+        verdict = decide(lcb, ucb, c.epsilon)
         samples = [s for cls in req.classes for s in cls]
         small = [s for s in samples if s.n_rows < mgs] if c.metric != "cf" else []
         if c.metric == "cf" and samples[0].n_rows < mgs:
@@ -267,8 +236,8 @@ def certify(
                 reason = f"{reason}; {note}"
         n_required = None
         if verdict == "inconclusive":
-            n_required, extra = _rows_needed(req, rb, delta_j=delta_j, bound=bound, min_group_size=mgs,
-                                             sequential=sequential)
+            n_required, extra = rows_needed(req, rb, delta_j=delta_j, bound=bound, min_group_size=mgs,
+                                            sequential=sequential)
             reason += extra
         certs.append(
             Certificate(
@@ -311,43 +280,3 @@ def _signature(req: CertificateRequest) -> Hashable:
     paired = None if req.paired is None else tuple(tuple(p.key for p in cls) for cls in req.paired)
     shares = None if c.method != "to_overall" else req.shares
     return (c.method if c.metric != "cf" else "cf", classes, paired, shares, req.binary)
-
-
-def slack_check(certificate: Certificate, *, epsilon: float, declared_slack: float) -> SlackCheck:
-    """Check Faro's declared slack on held-out audit data (SPEC §5.5).
-
-    The claim "gap ≤ ε + s" holds (at the certificate's joint level 1 − δ) iff
-    UCB ≤ ε + s, UCB being ``certificate.upper``.
-
-    Parameters
-    ----------
-    certificate : Certificate
-        Certificate of the constraint on held-out audit data.
-    epsilon : float
-        Training tolerance ε from the model's manifest.
-    declared_slack : float
-        Declared slack s ≥ 0 from the manifest.
-    """
-    eps = float(epsilon)
-    s = float(declared_slack)
-    if not 0.0 < eps <= 1.0:
-        raise FaroUsageError(f"epsilon={eps:g}: the training tolerance must lie in (0, 1]")
-    if not (math.isfinite(s) and s >= 0.0):
-        raise FaroUsageError(f"declared_slack={s!r}: the declared slack must be a finite number >= 0")
-    threshold = eps + s
-    upper = float(certificate.upper)
-    holds = upper <= threshold
-    statement = (
-        f"{certificate.metric}:{certificate.outcome}@{certificate.attribute}: UCB {upper:.4g} "
-        f"{'<=' if holds else '>'} epsilon {eps:g} + slack {s:.4g} = {threshold:.4g}; the Faro claim "
-        f"{'holds' if holds else 'is not confirmed'} at joint level {1 - certificate.delta:g}"
-    )
-    return SlackCheck(
-        holds=bool(holds),
-        upper=upper,
-        epsilon=eps,
-        declared_slack=s,
-        threshold=threshold,
-        margin=threshold - upper,
-        statement=statement,
-    )

@@ -1,5 +1,5 @@
 """Unit tests of faro_audit.stats.certificates (SPEC §5): interval arithmetic, verdicts,
-Bonferroni counting, the min_group_size rule, n_required and the slack check."""
+Bonferroni counting, the min_group_size rule and n_required."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from faro_audit.stats.certificates import (
     certify,
     gap_bounds,
     overall_verdict,
-    slack_check,
 )
 
 
@@ -323,7 +322,7 @@ def test_n_required_with_betting_is_plausible() -> None:
     assert wins(n // 4) <= 2
 
 
-# --------------------------------------------------------------------------- overall, slack, validation
+# --------------------------------------------------------------------------- overall, validation
 
 
 def test_overall_verdict_and_exit_codes() -> None:
@@ -337,18 +336,14 @@ def test_overall_verdict_and_exit_codes() -> None:
         overall_verdict(["maybe"])
 
 
-def _cert(upper: float) -> Certificate:
-    return Certificate("dp", "soft", "g", "to_overall", 0.05, 0.05, 0.01, "betting", 0.04, 0.0, upper, "inconclusive", 100, "")
+def test_certificate_constraint_is_the_vocabulary_constraint() -> None:
+    from faro_audit import vocabulary
 
-
-def test_slack_check() -> None:
-    ok = slack_check(_cert(0.07), epsilon=0.05, declared_slack=0.03)
-    assert ok.holds and ok.threshold == pytest.approx(0.08) and ok.margin == pytest.approx(0.01)
-    assert "holds" in ok.statement
-    bad = slack_check(_cert(0.09), epsilon=0.05, declared_slack=0.03)
-    assert not bad.holds and bad.margin < 0
-    with pytest.raises(FaroUsageError, match="slack"):
-        slack_check(_cert(0.09), epsilon=0.05, declared_slack=-0.1)
+    cert = Certificate("dp", "soft", "g", "to_overall", 0.05, 0.05, 0.01, "betting", 0.04, 0.0, 0.07,
+                       "inconclusive", 100, "")
+    assert Constraint is vocabulary.Constraint
+    assert cert.constraint == vocabulary.Constraint("dp", "soft", "g", "to_overall", 0.05)
+    assert cert.constraint.label == "dp_anchored:soft@g=0.05"
 
 
 @pytest.mark.parametrize(
