@@ -2,71 +2,80 @@
 
 Grammar: ``METRIC[:OUTCOME][@ATTRIBUTE]=EPSILON`` with METRIC one of ``dp``, ``eo``, ``cf``,
 ``dp_anchored``, ``eo_anchored``; OUTCOME ``soft`` (default) or ``hard``; ATTRIBUTE defaulting to
-every group attribute; EPSILON in (0, 1].
+every group attribute; EPSILON in (0, 1]. The grammar, the metric spellings and the constraint
+type are :mod:`faro_audit.vocabulary`'s (:meth:`~faro_audit.vocabulary.Constraint.parse`);
+this module adds the source text and the expansion over a table's attributes.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any
 
 from faro_audit.errors import FaroUsageError
+from faro_audit.vocabulary import CLI_METRICS, DEFAULT_CONSTRAINTS, OUTCOMES, Constraint
 
-METRICS: dict[str, tuple[str, str]] = {
-    "dp": ("dp", "between_groups"),
-    "dp_anchored": ("dp", "to_overall"),
-    "eo": ("eo", "between_groups"),
-    "eo_anchored": ("eo", "to_overall"),
-    "cf": ("cf", "mean_spread"),
-}
-OUTCOMES = ("soft", "hard")
-DEFAULT_SPECS = ("dp=0.05", "eo=0.05", "cf=0.05")
+__all__ = ["DEFAULT_SPECS", "METRICS", "OUTCOMES", "ConstraintSpec", "expand_constraints", "parse_constraint"]
 
-_PATTERN = re.compile(r"^(?P<metric>[a-z_]+)(?::(?P<outcome>[a-z]+))?(?:@(?P<attr>[^=]+))?=(?P<eps>.+)$")
+#: The ``--max-gap`` METRIC spellings → (metric, method) (alias of
+#: :data:`faro_audit.vocabulary.CLI_METRICS`).
+METRICS = CLI_METRICS
+#: Alias of :data:`faro_audit.vocabulary.DEFAULT_CONSTRAINTS`.
+DEFAULT_SPECS = DEFAULT_CONSTRAINTS
 
 
-@dataclass(frozen=True)
-class ConstraintSpec:
-    """A parsed ``--max-gap`` value; ``attribute`` ``None`` means every attribute."""
+@dataclass(frozen=True, init=False)
+class ConstraintSpec(Constraint):
+    """A parsed ``--max-gap`` value: a :class:`~faro_audit.vocabulary.Constraint` plus its text.
 
-    metric: str
-    method: str
-    outcome: str
-    attribute: str | None
-    epsilon: float
-    text: str
+    ``attribute`` None means every attribute. The positional order of the constructor is the
+    historical one, ``(metric, method, outcome, attribute, epsilon, text)``; keywords are
+    the same as the fields.
+
+    Attributes
+    ----------
+    text : str
+        The value as the user wrote it (stripped), quoted in error messages; after
+        :func:`expand_constraints` every attribute's spec keeps the text it came from.
+    """
+
+    text: str = ""
+
+    def __init__(self, metric: str, method: str, outcome: str, attribute: str | None, epsilon: float,
+                 text: str = "") -> None:
+        super().__init__(metric, outcome, attribute, method, epsilon)
+        object.__setattr__(self, "text", str(text) or self.label)
+
+    @classmethod
+    def from_constraint(cls, c: Constraint, text: str = "") -> ConstraintSpec:
+        """The spec of a constraint, with the source ``text`` (default: its label)."""
+        return cls(c.metric, c.method, c.outcome, c.attribute, c.epsilon, text)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready fields plus ``label`` and ``text``."""
+        return {**super().as_dict(), "text": self.text}
 
 
 def parse_constraint(text: str) -> ConstraintSpec:
-    """Parse one ``--max-gap`` value.
+    """Parse one ``--max-gap`` value (:meth:`faro_audit.vocabulary.Constraint.parse`).
+
+    Parameters
+    ----------
+    text : str
+        ``METRIC[:OUTCOME][@ATTRIBUTE]=EPSILON``.
+
+    Returns
+    -------
+    ConstraintSpec
 
     Examples
     --------
-    >>> parse_constraint("dp_anchored:hard@gender=0.1")
-    ConstraintSpec(metric='dp', method='to_overall', outcome='hard', attribute='gender', epsilon=0.1, text='dp_anchored:hard@gender=0.1')
+    >>> s = parse_constraint("dp_anchored:hard@gender=0.1")
+    >>> (s.metric, s.method, s.outcome, s.attribute, s.epsilon, s.text)
+    ('dp', 'to_overall', 'hard', 'gender', 0.1, 'dp_anchored:hard@gender=0.1')
     """
-    m = _PATTERN.match(text.strip())
-    if not m:
-        raise FaroUsageError(
-            f"--max-gap {text!r}: not of the form METRIC[:OUTCOME][@ATTRIBUTE]=EPSILON, e.g. dp=0.05 or eo:hard@gender=0.1"
-        )
-    name = m["metric"]
-    if name not in METRICS:
-        raise FaroUsageError(
-            f"--max-gap {text!r}: unknown metric {name!r}; use one of {', '.join(METRICS)}"
-        )
-    outcome = m["outcome"] or "soft"
-    if outcome not in OUTCOMES:
-        raise FaroUsageError(f"--max-gap {text!r}: unknown outcome {outcome!r}; use 'soft' or 'hard'")
-    try:
-        eps = float(m["eps"])
-    except ValueError:
-        raise FaroUsageError(f"--max-gap {text!r}: tolerance {m['eps']!r} is not a number; give e.g. 0.05") from None
-    if not 0 < eps <= 1:
-        raise FaroUsageError(f"--max-gap {text!r}: tolerance {eps:g} is outside (0, 1]; gaps of bounded outcomes lie in [0, 1]")
-    metric, method = METRICS[name]
-    return ConstraintSpec(metric, method, outcome, m["attr"], eps, text.strip())
+    return ConstraintSpec.from_constraint(Constraint.parse(text), str(text).strip())
 
 
 def expand_constraints(
@@ -81,8 +90,28 @@ def expand_constraints(
 
     Defaults (``explicit=False``) skip what the data cannot measure (``cf`` without twins,
     ``eo`` without labels); explicit requests for them are an error naming the fix.
+
+    Parameters
+    ----------
+    specs : iterable of str or ConstraintSpec
+        ``--max-gap`` values (parsed here when strings).
+    attributes : sequence of str
+        The table's group columns; a spec without ``@ATTRIBUTE`` expands over all of them.
+    has_twins : bool
+        The table has a ``cf_id`` column (cf is measurable).
+    has_labels : bool
+        The table has labels (eo is measurable).
+    explicit : bool
+        The specs were given by the user (an unmeasurable one is an error) rather than the
+        defaults (it is skipped).
+
+    Returns
+    -------
+    list of ConstraintSpec
+        Each with an attribute; a later spec for the same (metric, method, outcome,
+        attribute) replaces an earlier one in place.
     """
-    out: dict[tuple, ConstraintSpec] = {}
+    out: dict[tuple[str, str, str, str], ConstraintSpec] = {}
     for raw in specs:
         spec = parse_constraint(raw) if isinstance(raw, str) else raw
         if spec.attribute is not None and spec.attribute not in attributes:

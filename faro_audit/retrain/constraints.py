@@ -39,6 +39,7 @@ import numpy as np
 import torch
 
 from faro_audit.errors import FaroInputError, FaroUsageError
+from faro_audit.vocabulary import Constraint
 
 __all__ = [
     "ConstraintSet",
@@ -46,14 +47,14 @@ __all__ = [
     "pair_outcome",
 ]
 
-_METRICS = ("dp", "eo", "cf")
-_METHODS = {"dp": ("between_groups", "to_overall"), "eo": ("between_groups", "to_overall"),
-            "cf": ("mean_spread",)}
 
+@dataclass(frozen=True, init=False)
+class TrainingConstraint(Constraint):
+    """One constraint g_j ≤ ε_j: a :class:`~faro_audit.vocabulary.Constraint` for training.
 
-@dataclass(frozen=True)
-class TrainingConstraint:
-    """One constraint g_j ≤ ε_j (SPEC §5 fields).
+    The fields, their checks, :attr:`name` and :attr:`label` are the vocabulary's; the
+    constructor keeps the historical positional order ``(metric, method, outcome, attribute,
+    epsilon)`` (keywords are the field names, so :func:`dataclasses.replace` works).
 
     Attributes
     ----------
@@ -64,28 +65,13 @@ class TrainingConstraint:
     attribute : str or None
         Group column. For ``cf`` (twins come from ``cf_id``) it restricts the twin sets to the
         rows where the attribute is defined, as the audit does per attribute; ``None`` uses all.
+        dp and eo need one.
     epsilon : float
         Tolerance ε_j in (0, 1].
     """
 
-    metric: str
-    method: str
-    outcome: str
-    attribute: str | None
-    epsilon: float
-
-    def __post_init__(self) -> None:
-        if self.metric not in _METRICS:
-            raise FaroUsageError(f"constraint metric {self.metric!r} is unknown; use dp, eo or cf")
-        if self.method not in _METHODS[self.metric]:
-            raise FaroUsageError(
-                f"constraint {self.metric}: method {self.method!r} is unknown; use one of "
-                f"{', '.join(_METHODS[self.metric])}"
-            )
-        if self.outcome not in ("soft", "hard"):
-            raise FaroUsageError(f"constraint outcome {self.outcome!r} is unknown; use soft or hard")
-        if not 0 < float(self.epsilon) <= 1:
-            raise FaroUsageError(f"constraint tolerance {self.epsilon!r} is outside (0, 1]")
+    def __init__(self, metric: str, method: str, outcome: str, attribute: str | None, epsilon: float) -> None:
+        super().__init__(metric, outcome, attribute, method, epsilon)
         if self.metric != "cf" and not self.attribute:
             raise FaroUsageError(f"constraint {self.metric} needs a group attribute")
 
@@ -96,17 +82,12 @@ class TrainingConstraint:
         return cls(spec.metric, spec.method, spec.outcome, spec.attribute, float(spec.epsilon))
 
     @property
-    def name(self) -> str:
-        """CLI spelling without the tolerance, e.g. ``dp_anchored:hard@gender``."""
-        head = self.metric + ("_anchored" if self.method == "to_overall" else "")
-        return f"{head}:{self.outcome}" + (f"@{self.attribute}" if self.attribute else "")
-
-    @property
     def text(self) -> str:
-        """CLI spelling with the tolerance, e.g. ``dp_anchored:hard@gender=0.05``."""
-        return f"{self.name}={self.epsilon:g}"
+        """CLI spelling with the tolerance, e.g. ``dp_anchored:hard@gender=0.05`` (= :attr:`label`)."""
+        return self.label
 
     def as_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (the manifest's constraint entry), ``text`` the label."""
         return {"metric": self.metric, "method": self.method, "outcome": self.outcome,
                 "attribute": self.attribute, "epsilon": float(self.epsilon), "text": self.text}
 
