@@ -1,6 +1,14 @@
-"""Plain-language statements of the definitions an audit used (shown in every report)."""
+"""Plain-language statements of the definitions an audit used (shown in every report).
+
+The names they quote (gap methods, verdicts) are :mod:`faro_audit.vocabulary`'s.
+"""
 
 from __future__ import annotations
+
+from faro_audit.vocabulary import GAP_METHODS, VERDICTS
+
+_ANCHORED = GAP_METHODS[1]
+_CERTIFIED, _VIOLATED, _INCONCLUSIVE = VERDICTS
 
 DEFINITIONS: dict[str, str] = {
     "outcomes": (
@@ -11,7 +19,7 @@ DEFINITIONS: dict[str, str] = {
     ),
     "dp_gap": (
         "Demographic parity gap: between groups, max_a m_a − min_a m_a of the group mean "
-        "outcomes; anchored (to_overall), max_a |m_a − m_pool| (Faro's anchoring)."
+        f"outcomes; anchored ({_ANCHORED}), max_a |m_a − m_pool| (Faro's anchoring)."
     ),
     "eo_gap": (
         "Equalized-odds gap: the DP gap within each label class, maximised over classes. For "
@@ -40,7 +48,7 @@ DEFINITIONS: dict[str, str] = {
         "intervals hold together with probability ≥ 1 − δ. Twin sets holding every group once are "
         "bounded from within-set contrasts (paired); other data from the box of group-mean bounds "
         "(unpaired). Bound auto: Clopper–Pearson for unweighted unclustered hard outcomes, betting "
-        "otherwise. certified: upper bound ≤ ε; violated: lower bound > ε; inconclusive otherwise "
+        f"otherwise. {_CERTIFIED}: upper bound ≤ ε; {_VIOLATED}: lower bound > ε; {_INCONCLUSIVE} otherwise "
         "(with the rows per group that would decide it)."
     ),
     "policy_bound": (
