@@ -225,7 +225,33 @@ def read_frame(path: str | os.PathLike[str]) -> "pd.DataFrame":
         ) from None
     if len(frame) == 0:
         raise FaroInputError(f"{shown}: has a header but no rows; an audit needs data")
+    if suffix not in (".parquet", ".pq"):  # Parquet columns carry their own types
+        _numeric_columns(frame)
     return frame
+
+
+#: Columns SPEC §1 defines as numbers; the CSV/TSV/JSON readers convert them when every cell parses.
+NUMERIC_COLUMNS = ("reward", "reward_chosen", "reward_rejected", "scores_chosen", "scores_rejected",
+                   "weight", "p_human", "label")
+
+
+def _numeric_columns(frame: "pd.DataFrame") -> None:
+    """Convert the SPEC's numeric columns of a CSV (read as text) or JSON (read as objects) to floats, in place.
+
+    A column with a cell that is not a number stays text, so that :func:`validate_table` can
+    name the row; empty cells become NaN (then reported as missing by row). Other columns stay
+    strings: ids and groups keep their spelling (``01``, ``NA``).
+    """
+    import pandas as pd
+
+    for col in NUMERIC_COLUMNS:
+        if col in frame.columns:
+            try:
+                values = pd.to_numeric(frame[col], errors="coerce")
+            except (TypeError, ValueError):  # lists (RewardBench's one-element scores), objects
+                continue
+            if not (values.isna() & frame[col].notna()).any():
+                frame[col] = values.astype(float)
 
 
 def detect_shape(columns: Iterable[str], *, source: str = "data") -> str:

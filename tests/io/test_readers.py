@@ -274,3 +274,15 @@ def test_escape_sequences_in_headers_and_values_are_escaped(tmp_path):
     with pytest.raises(FaroInputError) as info:
         read_table(path, group=["gender"], require_scores=True)
     assert "\x1b" not in str(info.value) and "\\x1b[2J" in str(info.value)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_read_frame_converts_only_the_spec_numeric_columns(tmp_path, suffix):
+    from faro_audit.io.readers import read_frame
+
+    df = _pairs().assign(cf_id=["01", "1", "01", "1", "02", "2"], weight=[1.0] * 6)
+    path = tmp_path / f"t{suffix}"
+    _write(df, path)
+    frame = read_frame(path)
+    assert frame["reward_chosen"].dtype == float and frame["weight"].dtype == float
+    assert list(frame["cf_id"]) == ["01", "1", "01", "1", "02", "2"]
