@@ -16,6 +16,7 @@ import inspect
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,50 @@ def looks_like_callable(target: str) -> bool:
     return bool(left) and bool(right) and right.replace(".", "_").isidentifier() and len(left) > 1
 
 
+class _ScorerExited(BaseException):
+    """Raised in place of ``os._exit(code)`` while a user's scorer runs (see :func:`_guard_exit`)."""
+
+    def __init__(self, code: object) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _clean(text: object, limit: int = 200) -> str:
+    """``text`` on one line, control characters escaped, at most ``limit`` characters."""
+    out = "".join(ch if ch == " " or (ch.isprintable() and ch not in "\x7f") else
+                  ch.encode("unicode_escape").decode("ascii") for ch in " ".join(str(text).split()))
+    return out if len(out) <= limit else out[:limit - 3] + "..."
+
+
+def _what(err: BaseException) -> str:
+    """What a failure of the user's code was, in words (``SystemExit``/``os._exit`` named)."""
+    if isinstance(err, SystemExit):
+        return f"it called sys.exit({_clean(repr(err.code), 60)})"
+    if isinstance(err, _ScorerExited):
+        return f"it called os._exit({_clean(repr(err.code), 60)})"
+    return f"{type(err).__name__}: {_clean(err)}"
+
+
+@contextmanager
+def _guard_exit() -> Iterator[None]:
+    """Turn ``os._exit()`` in the user's code into an exception for as long as it runs.
+
+    ``os._exit`` ends the process at once, with no message, and its exit code would read as an
+    audit verdict (0 certified, 1 violated); while a scorer runs it raises instead, and the
+    caller reports it as an error naming the callable.
+    """
+    real = os._exit
+
+    def fake_exit(code: int) -> None:
+        raise _ScorerExited(code)
+
+    os._exit = fake_exit  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        os._exit = real
+
+
 def _import(target: str) -> tuple[Callable[..., Any], str | None]:
     left, name = target.rsplit(":", 1)
     if left.endswith(".py"):
@@ -48,16 +93,24 @@ def _import(target: str) -> tuple[Callable[..., Any], str | None]:
         sys.modules[mod_name] = module
         try:
             spec.loader.exec_module(module)
-        except Exception as err:  # noqa: BLE001 - the user's file failed to import
+        except KeyboardInterrupt:
             sys.modules.pop(mod_name, None)
-            raise FaroInputError(f"TARGET {target}: importing {path} failed ({type(err).__name__}: "
-                                 f"{err}); fix the file") from None
+            raise
+        except BaseException as err:  # noqa: BLE001 - the user's file failed to import (SystemExit too)
+            sys.modules.pop(mod_name, None)
+            raise FaroInputError(f"TARGET {target}: importing {path} failed ({_what(err)}); fix "
+                                 "the file") from None
     else:
         try:
             module = importlib.import_module(left)
         except ImportError as err:
             raise FaroInputError(f"TARGET {target}: cannot import module {left!r} ({err}); check "
                                  "the name, or give path/to/file.py:function") from None
+        except KeyboardInterrupt:
+            raise
+        except BaseException as err:  # noqa: BLE001 - the module raised or exited on import
+            raise FaroInputError(f"TARGET {target}: importing module {left!r} failed "
+                                 f"({_what(err)}); fix the module") from None
     obj: Any = module
     for part in name.split("."):
         if not hasattr(obj, part):
@@ -95,19 +148,40 @@ class CallableScorer:
                 "settings": {"batch_size": self.batch_size}}
 
     def _call(self, prompts: list[str], responses: list[str]) -> np.ndarray:
+        """Call the user's function once; every way it can fail is a :class:`FaroInputError`.
+
+        An exception, ``sys.exit()`` or ``os._exit()`` in the function, or a result that is
+        not one finite number per response, ends the audit with a one-line error naming the
+        callable; only Ctrl-C (``KeyboardInterrupt``) passes through as an interruption.
+        """
         try:
-            raw = self.function(prompts, responses)
-        except Exception as err:  # noqa: BLE001 - the user's function failed
-            raise FaroInputError(f"TARGET {self.target}: the function raised {type(err).__name__}: "
-                                 f"{err}") from None
+            with _guard_exit():
+                raw = self.function(prompts, responses)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as err:  # noqa: BLE001 - the user's function failed or exited
+            raise FaroInputError(f"TARGET {self.target}: the scorer failed while scoring "
+                                 f"{len(prompts)} texts ({_what(err)}); it must return one float "
+                                 "per response: fix the callable") from None
         try:
-            out = np.asarray(raw, dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError):
-            raise FaroInputError(f"TARGET {self.target}: returned {type(raw).__name__}, not numbers; "
-                                 "return one float per response") from None
+            arr = np.asarray(raw)
+            if arr.dtype.kind not in "biuf":
+                raise TypeError(arr.dtype)
+            out = arr.astype(np.float64).reshape(-1)
+        except KeyboardInterrupt:
+            raise
+        except Exception:  # noqa: BLE001 - anything that is not an array of numbers
+            raise FaroInputError(f"TARGET {self.target}: returned {_clean(type(raw).__name__, 60)} "
+                                 f"({_clean(repr(raw), 60)}), not numbers; return one float per "
+                                 "response") from None
         if out.shape[0] != len(prompts):
             raise FaroInputError(f"TARGET {self.target}: returned {out.shape[0]} scores for "
                                  f"{len(prompts)} responses; return one float per response")
+        bad = np.flatnonzero(~np.isfinite(out))
+        if bad.size:
+            raise FaroInputError(f"TARGET {self.target}: returned a non-finite score ({out[bad[0]]}) "
+                                 f"for response {_clean(repr(responses[bad[0]]), 60)}; return a "
+                                 "finite float per response")
         return out
 
     def score_batches(self, prompts: Sequence[str], responses: Sequence[str]) -> Iterator[BatchResult]:

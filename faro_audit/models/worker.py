@@ -48,6 +48,16 @@ def _worker_main(conn: Any, args: tuple[Any, ...]) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
+        import threading
+
+        from tqdm import tqdm
+
+        # A thread lock, not tqdm's default multiprocessing one: a worker that dies leaves no
+        # semaphore behind for the resource tracker to warn about on the user's terminal.
+        tqdm.set_lock(threading.RLock())
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        pass
+    try:
         message: tuple[str, Any] = ("ok", _job(*args))
     except BaseException as err:  # noqa: BLE001 - every failure goes back to the parent
         message = ("error", err)
@@ -65,6 +75,7 @@ class ScoringJob:
     process: Any = None
     conn: Any = None
     done: tuple[Any, Any, dict[str, Any], str] | None = None
+    target: str = "TARGET"
 
     def result(self) -> tuple[Any, Any, dict[str, Any], str]:
         """``(scored_table, scoring_info, scorer.describe(), scorer.fingerprint)``; re-raises
@@ -73,11 +84,17 @@ class ScoringJob:
             return self.done
         try:
             status, payload = self.conn.recv()
-        except EOFError:
+        except (EOFError, OSError):
             self.process.join()
-            raise RuntimeError(f"the scoring worker stopped without a result (exit code "
-                               f"{self.process.exitcode}); rerun with FARO_SCORE_IN_PROCESS=1 "
-                               "to see the error") from None
+            from faro_audit.errors import FaroInputError
+
+            code = self.process.exitcode
+            how = (f"was killed by signal {-code}" if isinstance(code, int) and code < 0
+                   else f"exited with code {code}")
+            raise FaroInputError(f"TARGET {self.target}: the scoring process {how} before it "
+                                 "returned scores (the scorer crashed, ran out of memory, or ended "
+                                 "the process); no verdict was reached: fix the scorer, or rerun "
+                                 "with FARO_SCORE_IN_PROCESS=1 to see the failure") from None
         finally:
             self.stop()
         if status == "error":
@@ -130,4 +147,4 @@ def start_scoring(table: Any, target: str, *, model_options: dict[str, Any], cac
     process = ctx.Process(target=_worker_main, args=(child, args), name="faro-scoring", daemon=True)
     process.start()
     child.close()
-    return ScoringJob(process=process, conn=parent)
+    return ScoringJob(process=process, conn=parent, target=target)
