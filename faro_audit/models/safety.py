@@ -88,6 +88,12 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
+def _json_kind(value: Any) -> str:
+    """The JSON name of a parsed value's type (``list`` → ``array``)."""
+    return {list: "array", str: "string", bool: "boolean", int: "number", float: "number",
+            dict: "object"}.get(type(value), type(value).__name__)
+
+
 def inspect_model_dir(path: str | os.PathLike[str], *, allow_pickle: bool = False,
                       trust_remote_code: bool = False, option: str = "TARGET",
                       need_tokenizer: bool = True) -> ModelDir:
@@ -139,7 +145,18 @@ def inspect_model_dir(path: str | os.PathLike[str], *, allow_pickle: bool = Fals
     else:
         raise FaroInputError(f"{option} {p}: no weights (*.safetensors or pytorch_model.bin) in "
                              "the directory; save the model with save_pretrained")
-    remote = [f"config.json auto_map {sorted(config['auto_map'])}"] if config.get("auto_map") else []
+    auto_map = config.get("auto_map")
+    if auto_map is not None and not isinstance(auto_map, dict):
+        raise FaroInputError(
+            f"{option} {p}: config.json's auto_map is a JSON {_json_kind(auto_map)}, not an object "
+            "mapping Auto classes to code (e.g. {\"AutoModel\": \"modeling.MyModel\"}); fix or "
+            "remove auto_map and re-save the model with save_pretrained")
+    archs = config.get("architectures")
+    if archs is not None and not (isinstance(archs, list) and all(isinstance(a, str) for a in archs)):
+        raise FaroInputError(
+            f"{option} {p}: config.json's architectures is a JSON {_json_kind(archs)}, not a list "
+            "of class names; fix it and re-save the model with save_pretrained")
+    remote = [f"config.json auto_map {sorted(map(str, auto_map))}"] if auto_map else []
     tok_cfg_path = p / "tokenizer_config.json"
     if tok_cfg_path.is_file():
         tok_cfg = _read_json(tok_cfg_path, "tokenizer config")
