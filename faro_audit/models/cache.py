@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from faro_audit.errors import FaroUsageError
 
 DB_NAME = "scores.sqlite3"
+#: Seconds to wait for a lock held by another process before running without the cache.
+LOCK_TIMEOUT_S = 2.0
+_COLUMNS = ("fingerprint", "key", "score", "truncated")
 _CHUNK = 500  # keys per SELECT ... IN (...) (SQLite's default limit is 999 variables)
 
 
@@ -28,8 +32,22 @@ def default_cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "faro-audit"
 
 
+def _warn(path: Path, why: str) -> None:
+    """One line on stderr: the cache is not used for the rest of this run, and why."""
+    text = " ".join(why.split())[:200]
+    print(f"faro-audit: warning: score cache {path}: {text}; scoring without the cache "
+          "(scores are the same, only slower; pass --no-cache to silence, or --cache-dir "
+          "for another cache)", file=sys.stderr)
+
+
 class ScoreCache:
     """A SQLite score cache.
+
+    A cache that cannot be used (a corrupt file, a ``scores`` table of another schema, a lock
+    held by another process for more than :data:`LOCK_TIMEOUT_S` seconds, a read-only file)
+    never stops an audit nor hangs it: one warning line says why, and the cache is *disabled*
+    (``get`` finds nothing, ``put`` stores nothing) for the rest of the run. Another schema's
+    file is left as it is. Only a directory that cannot be created is an error.
 
     Parameters
     ----------
@@ -47,12 +65,25 @@ class ScoreCache:
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self.directory = Path(directory).expanduser() if directory else default_cache_dir()
+        self.path = self.directory / DB_NAME
+        self._db: sqlite3.Connection | None = None
+        self.disabled: str | None = None
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            self.path = self.directory / DB_NAME
-            self._db = sqlite3.connect(self.path, timeout=60.0)
+        except OSError as err:
+            raise FaroUsageError(
+                f"--cache-dir {self.directory}: cannot create the score cache directory ({err}); "
+                "give a writable directory, or pass --no-cache"
+            ) from None
+        try:
+            self._db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            cols = tuple(row[1] for row in self._db.execute("PRAGMA table_info(scores)"))
+            if cols and cols != _COLUMNS:
+                self._disable(f"its scores table has columns {list(cols)}, not {list(_COLUMNS)} "
+                              "(another schema; the file is left as it is)")
+                return
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS scores (fingerprint TEXT NOT NULL, key TEXT NOT NULL, "
                 "score REAL NOT NULL, truncated INTEGER NOT NULL, "
@@ -60,40 +91,71 @@ class ScoreCache:
             )
             self._db.commit()
         except (OSError, sqlite3.Error) as err:
-            raise FaroUsageError(
-                f"--cache-dir {self.directory}: cannot open the score cache ({err}); give a "
-                "writable directory, or pass --no-cache"
-            ) from None
+            self._disable(self._why(err))
+
+    def _why(self, err: BaseException) -> str:
+        text = str(err)
+        if "locked" in text or "busy" in text:
+            return (f"locked by another process for more than {LOCK_TIMEOUT_S:g} s ({text})")
+        return f"cannot be used ({type(err).__name__}: {text})"
+
+    def _disable(self, why: str) -> None:
+        """Stop using the cache for this run, with one warning line."""
+        if self.disabled is None:
+            _warn(self.path, why)
+        self.disabled = why
+        if self._db is not None:
+            try:
+                self._db.close()
+            except sqlite3.Error:  # pragma: no cover - closing a broken connection
+                pass
+            self._db = None
 
     def get(self, fingerprint: str, keys: Sequence[str]) -> dict[str, tuple[float, bool]]:
         """Cached ``{key: (score, truncated)}`` for the keys that are present."""
         found: dict[str, tuple[float, bool]] = {}
-        for start in range(0, len(keys), _CHUNK):
-            chunk = list(keys[start:start + _CHUNK])
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT key, score, truncated FROM scores WHERE fingerprint = ? AND key IN ({marks})",
-                [fingerprint, *chunk],
-            )
-            for key, score, truncated in rows:
-                found[key] = (float(score), bool(truncated))
+        if self._db is None:
+            return found
+        try:
+            for start in range(0, len(keys), _CHUNK):
+                chunk = list(keys[start:start + _CHUNK])
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT key, score, truncated FROM scores WHERE fingerprint = ? AND key IN ({marks})",
+                    [fingerprint, *chunk],
+                ).fetchall()
+                for key, score, truncated in rows:
+                    found[str(key)] = (float(score), bool(truncated))
+        except (sqlite3.Error, TypeError, ValueError) as err:
+            self._disable(self._why(err))
+            return {}
         return found
 
     def put(self, fingerprint: str, items: Iterable[tuple[str, float, bool]]) -> None:
         """Insert or replace ``(key, score, truncated)`` rows and commit."""
-        self._db.executemany(
-            "INSERT OR REPLACE INTO scores (fingerprint, key, score, truncated) VALUES (?, ?, ?, ?)",
-            [(fingerprint, k, float(s), int(bool(t))) for k, s, t in items],
-        )
-        self._db.commit()
+        if self._db is None:
+            return
+        try:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO scores (fingerprint, key, score, truncated) VALUES (?, ?, ?, ?)",
+                [(fingerprint, k, float(s), int(bool(t))) for k, s, t in items],
+            )
+            self._db.commit()
+        except sqlite3.Error as err:
+            self._disable(self._why(err))
 
     def count(self, fingerprint: str) -> int:
         """Number of cached texts for one fingerprint."""
+        if self._db is None:
+            return 0
         return int(self._db.execute("SELECT COUNT(*) FROM scores WHERE fingerprint = ?",
                                     (fingerprint,)).fetchone()[0])
 
     def close(self) -> None:
-        self._db.close()
+        """Close the database (safe on a disabled cache, and twice)."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     # typing.Self needs Python 3.11; the package supports 3.10
     def __enter__(self) -> ScoreCache:  # noqa: PYI034
