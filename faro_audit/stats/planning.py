@@ -61,22 +61,23 @@ pilot's rows, SPEC §5.8) would not reach the power, or g = ε, the gap sits on 
 bound's resolution: the plan says "undecidable near ε" and gives no n (SPEC §5.8: never a
 number in the millions).
 
-:func:`pilot_estimates` and :func:`cf_pilot_estimates` turn pilot outcomes (numpy arrays) into
-the g, σ, ρ and m a plan needs.
+:func:`pilot_estimates` and :func:`cf_pilot_estimates` (:mod:`faro_audit.stats.pilot`,
+re-exported here) turn pilot outcomes (numpy arrays) into the g, σ, ρ and m a plan needs; the
+power model and the betting calibration are :mod:`faro_audit.stats.power`'s.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike
-from scipy.stats import norm
 
-from faro_audit.errors import FaroInputError, FaroUsageError
-from faro_audit.stats.bounds import METHODS, _check_delta, half_width, resolve_bound
+from faro_audit.errors import FaroUsageError
+from faro_audit.stats.bounds import check_delta, half_width, resolve_bound
+from faro_audit.stats.pilot import PilotEstimate, cf_pilot_estimates, pilot_estimates
+from faro_audit.stats.power import GapModel, betting_ratios, smallest_true
+from faro_audit.vocabulary import BOUND_METHODS, METRIC_METHODS, OUTCOMES
 
 __all__ = [
     "DEFAULT_MAX_N",
@@ -92,7 +93,7 @@ __all__ = [
 #: Beyond this many rows (twin sets) per group a plan reports "undecidable near ε" (SPEC §5.8:
 #: never a number in the millions).
 DEFAULT_MAX_N = 10**6
-_METHODS = {"dp": ("between_groups", "to_overall"), "eo": ("between_groups", "to_overall"), "cf": ("mean_spread",)}
+_METHODS = METRIC_METHODS
 _SATURATION = 0.5  # SPEC §2: above this share of saturated rows the soft gap is uninformative
 
 
@@ -275,13 +276,13 @@ def plan_constraint(
         raise FaroUsageError(f"metric {metric!r} is unknown; use dp, eo or cf")
     if method not in _METHODS[metric]:
         raise FaroUsageError(f"{metric}: method {method!r} does not apply; use {' or '.join(_METHODS[metric])}")
-    if outcome not in ("soft", "hard"):
+    if outcome not in OUTCOMES:
         raise FaroUsageError(f"outcome {outcome!r} is unknown; use soft or hard")
     if design not in ("unpaired", "paired"):
         raise FaroUsageError(f"design {design!r} is unknown; use paired or unpaired")
     eps = _number("epsilon", epsilon, 0.0, 1.0, lo_open=True)
     g = _number("true gap", true_gap, 0.0, 1.0)
-    d = _check_delta(delta)
+    d = check_delta(delta)
     pw = _number("power", power, 0.5, 1.0, hi_open=True)
     rho = _number("icc", icc, 0.0, 1.0)
     m = _number("cluster size", cluster_size, 1.0, math.inf, hi_open=True)
@@ -294,8 +295,8 @@ def plan_constraint(
     j = int(n_constraints)
     if j != n_constraints or j < 1:
         raise FaroUsageError(f"n_constraints={n_constraints!r}: give a positive integer")
-    if bound != "auto" and bound not in METHODS:
-        raise FaroUsageError(f"bound {bound!r} is unknown; use auto or one of {', '.join(METHODS)}")
+    if bound != "auto" and bound not in BOUND_METHODS:
+        raise FaroUsageError(f"bound {bound!r} is unknown; use auto or one of {', '.join(BOUND_METHODS)}")
     des = "twin-set spreads" if metric == "cf" else design
     paired = des == "paired"
     sigma = worst_case_sd(metric, design) if sd is None else _number("sd", sd, 0.0, 1.0 if paired else 0.5)
@@ -347,7 +348,7 @@ def plan_constraint(
         box = 2.0 * (1.0 - 1.0 / k)
     level = a_up if target == "certified" else a_low
     two_sided_level = min(2.0 * level, 0.999999)
-    gap_model = _GapModel(metric, method, k, g, target)
+    gap_model = GapModel(metric, method, k, g, target)
 
     def extent(n_cl: float) -> float:
         h = half_width(max(n_cl, 1.0), delta=two_sided_level, method=method_used, variance=var_bound)
@@ -365,14 +366,14 @@ def plan_constraint(
                    f"exceeds |gap - epsilon| = {abs(g - eps):.2g})")
     if prob(top, one)[0] < pw:
         return plan("undecidable", undecidable)
-    n_cl = _smallest(lambda n: prob(n, one)[0] >= pw, top)
+    n_cl = smallest_true(lambda n: prob(n, one)[0] >= pw, top)
     ratios = one
     if calibrate and method_used == "betting":
         # half_width is an approximation of the betting bound: measure the bound itself
         # (mean_interval on a representative sample, several permutations) and search again.
         for _ in range(3):
-            ratios = _betting_ratios(n_cl, two_sided_level, var_bound)
-            n_new = _smallest(lambda n, r=ratios: prob(n, r)[0] >= pw, top)
+            ratios = betting_ratios(n_cl, two_sided_level, var_bound)
+            n_new = smallest_true(lambda n, r=ratios: prob(n, r)[0] >= pw, top)
             if n_new == n_cl:
                 break
             n_cl = n_new
@@ -387,289 +388,3 @@ def plan_constraint(
     return plan("planned", f"{n_rows} {unit} {verb} with power {p:.2f} at gap {g:g} "
                 f"({side} extent {ext:.3g}, se {se:.3g}, {method_used})",
                 n=n_rows, n_cl=int(n_cl), p=p, se=se, ext=ext)
-
-
-_CALIBRATE_AT_MOST = 20_000  # larger plans reuse the ratio measured at this many values
-_CALIBRATE_VALUES = 400_000  # values per calibration (permutations × n)
-_MC_DRAWS = 20_000
-
-
-def _smallest(ok, top: int) -> int:
-    """Smallest integer n in [1, top] with ok(n), assuming ok is monotone (ok(top) is true)."""
-    lo, hi = 0, 1
-    while hi < top and not ok(hi):
-        lo, hi = hi, min(2 * hi, top)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
-def _representative(n: int, variance: float) -> np.ndarray:
-    """n quantiles of Beta(a, a) (mean 1/2) with the given variance (two points at 1/4)."""
-    q = (np.arange(n) + 0.5) / n
-    if variance >= 0.25 - 1e-9:
-        return (q >= 0.5).astype(np.float64)
-    if variance <= 1e-12:
-        return np.full(n, 0.5)
-    from scipy.stats import beta
-
-    a = (0.25 / variance - 1.0) / 2.0
-    return beta.ppf(q, a, a)
-
-
-@functools.lru_cache(maxsize=256)
-def _betting_ratios(n_cl: int, two_sided_level: float, variance: float) -> np.ndarray:
-    """Computed one-sided betting extents over ``half_width``'s, at min(n, 20,000) values.
-
-    Both extents (estimate − lower, upper − estimate) of each seeded permutation of a
-    representative sample are kept: each is the extent of a one-sided bound. As many
-    permutations as fit in 400,000 values (8 to 32), so the mean ratio is known to about ±2%.
-    """
-    from faro_audit.stats.bounds import mean_interval
-
-    n = max(min(int(n_cl), _CALIBRATE_AT_MOST), 2)
-    x = _representative(n, variance)
-    h = half_width(n, delta=two_sided_level, method="betting", variance=variance)
-    reps = int(min(max(_CALIBRATE_VALUES // n, 8), 32))
-    out = []
-    for seed in range(reps):
-        iv = mean_interval(x, delta=two_sided_level, method="betting", random_state=seed)
-        out += [(iv.upper - iv.estimate) / h, (iv.estimate - iv.lower) / h]
-    return np.asarray(out)
-
-
-class _GapModel:
-    """P(correct verdict) when each group's mean estimate is N(μ_a, se_g²).
-
-    Two groups (and cf) in closed form; K > 2 groups by a fixed-seed Monte Carlo over the
-    estimate of the gap, with the groups' true means split between the two ends of the gap
-    (⌈K/2⌉ at the top: the worst case for certification) or, for a violation, the other groups
-    in the middle (between groups) or equal (anchored), so that only the extreme pair counts.
-    """
-
-    def __init__(self, metric: str, method: str, k: int, g: float, target: str) -> None:
-        self.metric, self.method, self.k, self.g, self.target = metric, method, k, g, target
-        self.closed = metric == "cf" or k == 2
-        if self.closed:
-            return
-        if target == "certified":
-            v = np.r_[np.ones((k + 1) // 2), np.zeros(k // 2)]
-        elif method == "between_groups":
-            v = np.r_[1.0, 0.0, np.full(k - 2, 0.5)]
-        else:
-            v = np.r_[1.0, np.zeros(k - 1)]
-        dev = (v.max() - v.min()) if method == "between_groups" else float(np.max(np.abs(v - v.mean())))
-        self.mu = v * g / dev
-        self.z = np.random.default_rng(20240531).standard_normal((_MC_DRAWS, k))
-
-    def se(self, se_g: float) -> float:
-        """Standard error of the worst pair's (or group's) gap estimate."""
-        if self.metric == "cf":
-            return se_g
-        if self.method == "between_groups":
-            return se_g * math.sqrt(2.0)
-        return se_g * math.sqrt((self.k - 1.0) / self.k)
-
-    def prob(self, se_g: float, eps: float, extents: np.ndarray) -> float:
-        if self.closed:
-            return float(np.mean([self._closed(se_g, eps, float(e)) for e in extents]))
-        x = self.mu[None, :] + se_g * self.z
-        if self.method == "between_groups":
-            est = x.max(axis=1) - x.min(axis=1)
-        else:
-            est = np.max(np.abs(x - x.mean(axis=1, keepdims=True)), axis=1)
-        if self.target == "certified":
-            return float(np.mean(est[:, None] + extents[None, :] <= eps))
-        return float(np.mean(est[:, None] - extents[None, :] > eps))
-
-    def _closed(self, se_g: float, eps: float, ext: float) -> float:
-        se, g = self.se(se_g), self.g
-        two_sided = self.metric != "cf"
-        if self.target == "certified":
-            cut = eps - ext
-            if cut <= 0:
-                return 0.0
-            if se == 0:
-                return float(g <= cut)
-            return float(norm.cdf((cut - g) / se) - (norm.cdf((-cut - g) / se) if two_sided else 0.0))
-        cut = eps + ext
-        if se == 0:
-            return float(g > cut)
-        return float(norm.sf((cut - g) / se) + (norm.cdf((-cut - g) / se) if two_sided else 0.0))
-
-
-@dataclass(frozen=True)
-class PilotEstimate:
-    """What a pilot says about one gap: the inputs of :func:`plan_constraint`.
-
-    Attributes
-    ----------
-    gap : float
-        Estimated gap (between groups or anchored; paired: the largest |mean contrast|). A
-        max-type estimate is biased upward near 0, which makes a certification plan
-        conservative.
-    sd : float
-        Pooled within-group standard deviation of the outcome (paired: the largest standard
-        deviation of a within-set contrast).
-    icc, cluster_size : float
-        One-way ANOVA intra-cluster correlation (clusters within groups, clipped to [0, 1])
-        and the size-weighted mean cluster size Σ m_c² / Σ m_c (1 and 0 without clusters).
-    n_groups : int
-    group_means : dict
-        group label → weighted row mean.
-    group_rows : dict
-        group label → rows.
-    design : {"paired", "unpaired"}
-    n_sets : int
-        Complete twin sets (paired only; else 0).
-    saturated_share : float or None
-        Share of values below 0.001 or above 0.999 (soft outcomes; None when not computed).
-    """
-
-    gap: float
-    sd: float
-    icc: float
-    cluster_size: float
-    n_groups: int
-    group_means: dict[str, float]
-    group_rows: dict[str, int]
-    design: str
-    n_sets: int = 0
-    saturated_share: float | None = None
-
-
-def _icc(values: np.ndarray, groups: np.ndarray, clusters: np.ndarray) -> tuple[float, float]:
-    """(ρ, m): one-way ANOVA ICC of clusters nested in groups, and Σ m_c² / Σ m_c."""
-    n = values.size
-    cell = np.unique(np.column_stack([groups, clusters]), axis=0, return_inverse=True)[1].ravel()
-    n_cells = int(cell.max()) + 1
-    size = np.bincount(cell, minlength=n_cells).astype(float)
-    m = float(np.sum(size**2) / n)
-    if n_cells == n:
-        return 0.0, 1.0
-    n_groups = np.unique(groups).size
-    if n_cells <= n_groups:  # one cluster per group: ρ cannot be estimated; assume the worst
-        return 1.0, m
-    cmean = np.bincount(cell, weights=values, minlength=n_cells) / size
-    g_of_cell = np.zeros(n_cells, dtype=np.int64)
-    g_of_cell[cell] = groups
-    gsum = np.bincount(groups, weights=values)
-    gn = np.bincount(groups).astype(float)
-    gmean = gsum / np.where(gn > 0, gn, 1.0)
-    ssw = float(np.sum((values - cmean[cell]) ** 2))
-    ssb = float(np.sum(size * (cmean - gmean[g_of_cell]) ** 2))
-    msw = ssw / max(n - n_cells, 1)
-    msb = ssb / (n_cells - n_groups)
-    m0 = (n - float(np.sum(size**2 / gn[g_of_cell]))) / (n_cells - n_groups)
-    denom = msb + (m0 - 1.0) * msw
-    rho = 0.0 if denom <= 0 else (msb - msw) / denom
-    return float(min(max(rho, 0.0), 1.0)), m
-
-
-def pilot_estimates(
-    values: ArrayLike,
-    groups: ArrayLike,
-    *,
-    method: str = "between_groups",
-    clusters: ArrayLike | None = None,
-    weight: ArrayLike | None = None,
-    twin_ids: ArrayLike | None = None,
-    soft: bool = False,
-) -> PilotEstimate:
-    """Gap, σ, ρ and m of a pilot, for one outcome and one attribute.
-
-    Parameters
-    ----------
-    values : array-like of shape (n,)
-        Row outcomes in [0, 1].
-    groups : array-like of shape (n,)
-        Group label per row.
-    method : {"between_groups", "to_overall"}
-    clusters : array-like, optional
-        Cluster id per row (prompts, ``cluster_id``); clusters are split by group.
-    weight : array-like, optional
-        Row weights (the gap and σ are weighted; ρ is unweighted).
-    twin_ids : array-like, optional
-        ``cf_id`` per row. When every twin set holds each group exactly once (and the rows
-        are unweighted), the estimate is for the paired design: gap and σ of the within-set
-        contrasts (ρ = 0, m = 1: sets are taken as independent).
-    soft : bool
-        Also measure the share of saturated values (SPEC §2).
-    """
-    x = np.asarray(values, dtype=np.float64)
-    if x.ndim != 1 or x.size == 0:
-        raise FaroInputError("pilot: no outcomes to estimate from")
-    if not np.all(np.isfinite(x)):
-        raise FaroInputError("pilot: outcomes must be finite")
-    labels, codes = np.unique(np.asarray(groups).astype(str), return_inverse=True)
-    codes = codes.ravel()
-    k = labels.size
-    if k < 2:
-        raise FaroInputError(f"pilot: only one group ({labels[0]!r}); a gap needs at least two")
-    w = np.ones(x.size) if weight is None else np.asarray(weight, dtype=np.float64)
-    wsum = np.bincount(codes, weights=w, minlength=k)
-    if np.any(wsum <= 0):
-        raise FaroInputError("pilot: a group has no weight; every group needs rows with weight > 0")
-    means = np.bincount(codes, weights=w * x, minlength=k) / wsum
-    rows = np.bincount(codes, minlength=k)
-    shares = wsum / wsum.sum()
-    sat = float(np.mean((x < 1e-3) | (x > 1 - 1e-3))) if soft else None
-    gm = {str(lab): float(v) for lab, v in zip(labels, means)}
-    gr = {str(lab): int(v) for lab, v in zip(labels, rows)}
-    paired = _paired_contrasts(x, codes, k, twin_ids, weight, method, shares)
-    if paired is not None:
-        contrasts, n_sets = paired
-        gap = max(abs(float(np.mean(cv))) for cv in contrasts)
-        sd = max(float(np.std(cv, ddof=1)) if cv.size > 1 else 1.0 for cv in contrasts)
-        return PilotEstimate(gap, min(sd, 1.0), 0.0, 1.0, k, gm, gr, "paired", n_sets, sat)
-    if method == "between_groups":
-        gap = float(means.max() - means.min())
-    else:
-        gap = float(np.max(np.abs(means - np.dot(shares, means))))
-    resid = x - means[codes]
-    dof = max(float(w.sum()) * (1.0 - k / x.size), 1e-12) if x.size > k else float(w.sum())
-    sd = math.sqrt(float(np.sum(w * resid**2)) / dof)
-    if clusters is None:
-        rho, m = 0.0, 1.0
-    else:
-        cl = np.unique(np.asarray(clusters).astype(str), return_inverse=True)[1].ravel()
-        rho, m = _icc(x, codes, cl)
-    return PilotEstimate(gap, min(sd, 0.5), rho, m, k, gm, gr, "unpaired", 0, sat)
-
-
-def _paired_contrasts(x: np.ndarray, codes: np.ndarray, k: int, twin_ids: ArrayLike | None,
-                      weight: ArrayLike | None, method: str,
-                      shares: np.ndarray) -> tuple[list[np.ndarray], int] | None:
-    """Within-set contrasts when every twin set holds each group once, else None."""
-    if twin_ids is None:
-        return None
-    if weight is not None and not np.all(np.asarray(weight) == np.asarray(weight).ravel()[0]):
-        return None
-    sets = np.unique(np.asarray(twin_ids).astype(str), return_inverse=True)[1].ravel()
-    n_sets = int(sets.max()) + 1
-    counts = np.zeros((n_sets, k), dtype=np.int64)
-    np.add.at(counts, (sets, codes), 1)
-    if n_sets < 2 or not np.all(counts == 1):
-        return None
-    o = np.zeros((n_sets, k))
-    o[sets, codes] = x
-    if method == "between_groups":
-        out = [o[:, a] - o[:, b] for a in range(k) for b in range(a + 1, k)]
-    else:
-        pooled = o @ np.full(k, 1.0 / k)
-        out = [o[:, a] - pooled for a in range(k)]
-    return out, n_sets
-
-
-def cf_pilot_estimates(spreads: ArrayLike) -> PilotEstimate:
-    """Mean and sd of a pilot's twin-set spreads s_k (the cf gap and its σ)."""
-    s = np.asarray(spreads, dtype=np.float64)
-    if s.ndim != 1 or s.size < 2:
-        raise FaroInputError("pilot: a cf plan needs at least two twin sets with two or more rows")
-    return PilotEstimate(float(s.mean()), min(float(np.std(s, ddof=1)), 0.5), 0.0, 1.0, 1,
-                         {"twin sets": float(s.mean())}, {"twin sets": int(s.size)}, "twin-set spreads",
-                         int(s.size), None)
