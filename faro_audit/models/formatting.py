@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from faro_audit.errors import FaroUsageError
+from faro_audit.errors import FaroInputError, FaroUsageError
 
 TEMPLATES = ("auto", "chat", "pair", "concat")
 
@@ -84,16 +84,43 @@ def is_encoder(config: Any) -> bool:
     return getattr(config, "model_type", None) in MODEL_FOR_MASKED_LM_MAPPING_NAMES
 
 
-def resolve_template(tokenizer: Any, template: str, *, encoder: bool, option: str = "--template") -> str:
-    """``"auto"`` → ``"chat"`` | ``"pair"`` | ``"concat"``; check an explicit choice is possible."""
+def check_chat_template(tokenizer: Any, path: str | None = None) -> None:
+    """Render the chat template once on a probe conversation (user turn, assistant turn, and
+    the generation prompt), so that a template that does not compile or raises is a one-line
+    :class:`FaroInputError` before any scoring starts."""
+    where = path or getattr(tokenizer, "name_or_path", "") or "the tokenizer"
+    try:
+        with quiet_transformers():
+            for out in (_chat(tokenizer, "Hello?", "Hi."), _chat(tokenizer, "Hello?", None)):
+                if not isinstance(out, str):
+                    raise TypeError(f"rendered {type(out).__name__}, not text")
+    except KeyboardInterrupt:
+        raise
+    except Exception as err:  # noqa: BLE001 - jinja syntax/render errors, raise_exception(), ...
+        text = " ".join(str(err).split())[:200]
+        text = "".join(ch if ch.isprintable() else "?" for ch in text)
+        raise FaroInputError(f"TARGET {where}: its chat template (tokenizer_config.json "
+                             f"chat_template or chat_template.jinja) fails on a probe conversation "
+                             f"({type(err).__name__}: {text}); fix the template, or pass --template "
+                             "pair/concat to score without it") from None
+
+
+def resolve_template(tokenizer: Any, template: str, *, encoder: bool, option: str = "--template",
+                     path: str | None = None) -> str:
+    """``"auto"`` → ``"chat"`` | ``"pair"`` | ``"concat"``; check an explicit choice is possible.
+
+    A chat template that is used is rendered once here (:func:`check_chat_template`).
+    """
     if template not in TEMPLATES:
         raise FaroUsageError(f"{option} {template}: unknown template; use one of {', '.join(TEMPLATES)}")
     has_chat = bool(getattr(tokenizer, "chat_template", None))
     if template == "auto":
-        return "chat" if has_chat else ("pair" if encoder else "concat")
-    if template == "chat" and not has_chat:
+        template = "chat" if has_chat else ("pair" if encoder else "concat")
+    elif template == "chat" and not has_chat:
         raise FaroUsageError(f"{option} chat: the tokenizer has no chat template; use "
                              "--template pair (encoders) or concat (decoders)")
+    if template == "chat":
+        check_chat_template(tokenizer, path)
     return template
 
 

@@ -75,3 +75,26 @@ def load_model(md: ModelDir, *, task: str, device: str, dtype: str,
         )
     model.eval()
     return model.to(device)
+
+
+def check_vocab(md: ModelDir, tokenizer: Any, model: Any, *, option: str = "TARGET") -> None:
+    """Refuse a tokenizer that gives ids the model's input embedding table does not have.
+
+    Such an id indexes past the table: an ``IndexError`` on CPU, a device-side assert on CUDA.
+    """
+    emb = model.get_input_embeddings() if hasattr(model, "get_input_embeddings") else None
+    rows = getattr(emb, "num_embeddings", None)
+    if not isinstance(rows, int):
+        return
+    try:
+        vocab = tokenizer.get_vocab()
+        max_id = max(vocab.values()) if vocab else -1
+        size = max(len(tokenizer), max_id + 1)
+    except Exception:  # noqa: BLE001 - a tokenizer without a vocabulary to inspect
+        return
+    if size > rows:
+        raise FaroInputError(
+            f"{option} {md.path}: the tokenizer has {size} token ids (largest {max_id}) but the "
+            f"model's input embedding table has {rows} rows; ids from {rows} on would index past "
+            "it: resize the embeddings (model.resize_token_embeddings(len(tokenizer))) and re-save, "
+            "or give the tokenizer the model was trained with")

@@ -27,7 +27,7 @@ from faro_audit.models.batching import pad_right, unused_id
 from faro_audit.models.fingerprint import files_sha256, fingerprint
 from faro_audit.models.formatting import Encoded, encode_reward, is_encoder, resolve_template
 from faro_audit.models.hf_base import HFScorerBase, model_max_positions, resolve_max_length
-from faro_audit.models.hf_loading import load_model, load_tokenizer
+from faro_audit.models.hf_loading import check_vocab, load_model, load_tokenizer
 from faro_audit.models.safety import ModelDir
 
 
@@ -113,9 +113,10 @@ def load_reward_scorer(md: ModelDir, *, device: str, dtype: str, batch_size: int
             f"{option} {md.path}: the model has {num_labels} outputs (num_labels={num_labels}), "
             "but a reward model has one; give a reward model (num_labels=1), or a scores file"
         )
+    check_vocab(md, tokenizer, model, option=option)
     text_cfg = model.config.get_text_config()
     encoder = is_encoder(text_cfg)
-    resolved = resolve_template(tokenizer, template, encoder=encoder)
+    resolved = resolve_template(tokenizer, template, encoder=encoder, path=md.path)
     settings = ScoreSettings(
         template=resolved,
         max_length=resolve_max_length(max_length, model_max_positions(model, tokenizer)),

@@ -23,7 +23,7 @@ from faro_audit.models.batching import pad_right
 from faro_audit.models.fingerprint import files_sha256, fingerprint
 from faro_audit.models.formatting import Encoded, encode_policy, resolve_template
 from faro_audit.models.hf_base import HFScorerBase, model_max_positions, resolve_max_length
-from faro_audit.models.hf_loading import load_model, load_tokenizer
+from faro_audit.models.hf_loading import check_vocab, load_model, load_tokenizer
 from faro_audit.models.safety import ModelDir
 
 POLICY_MODES = ("implicit", "loglik")
@@ -116,7 +116,10 @@ def load_policy_scorer(md: ModelDir, *, ref: ModelDir | None, beta: float, polic
         ref_model = load_model(ref, task="policy", device=device, dtype=dtype,
                                trust_remote_code=trust_remote_code, option="--ref-model")
         ref_sha = files_sha256(ref.path, ref.weight_files)
-    resolved = resolve_template(tokenizer, template, encoder=False)
+    check_vocab(md, tokenizer, model)
+    if ref is not None:
+        check_vocab(ref, tokenizer, ref_model, option="--ref-model")
+    resolved = resolve_template(tokenizer, template, encoder=False, path=md.path)
     if resolved == "pair":
         raise FaroUsageError("--template pair: policies are scored with chat or concat")
     limit = model_max_positions(model, tokenizer)
