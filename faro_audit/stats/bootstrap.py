@@ -28,9 +28,9 @@ Replicates in which a group has zero total weight for an outcome (possible only 
 weights, e.g. class-conditional means) are undefined (NaN); :func:`percentile_interval` leaves
 them out and :attr:`BootstrapGroupMeans.n_undefined` counts them.
 
-Layout: this module holds the entry points and their result types; the input checks, the
-reduction to clusters (:func:`cluster_totals`) and the engine are in
-:mod:`faro_audit.stats._resample`, the percentile intervals and gaps (:func:`bootstrap_gap`,
+Layout: this module holds the entry points and their result types; the input checks are in
+:mod:`faro_audit.stats.checks`, the reduction to clusters (:func:`cluster_totals`) and the
+engine in :mod:`faro_audit.stats.resampling`, the percentile intervals and gaps (:func:`bootstrap_gap`,
 :func:`bootstrap_eo_gap`, :func:`percentile_interval`) in :mod:`faro_audit.stats.bootstrap_gaps`;
 their public names are re-exported here.
 """
@@ -43,26 +43,28 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from faro_audit.errors import FaroInputError, FaroUsageError
-from faro_audit.stats._resample import (
-    ClusterTotals,
-    _check_boot,
-    _encode,
-    _group_tasks,
-    _groups,
-    _outcomes,
-    _ro,
-    _run,
-    _seed,
-    _units,
-    _weights,
-    cluster_totals,
-)
 from faro_audit.stats.bootstrap_gaps import (
     GAP_METHODS,  # noqa: F401  (re-exported: was defined here)
     BootstrapGap,
     bootstrap_eo_gap,
     bootstrap_gap,
     percentile_interval,
+)
+from faro_audit.stats.checks import (
+    check_n_boot,
+    check_outcomes,
+    check_weights,
+    encode_group_column,
+    encode_labels,
+    read_only,
+    seed_sequence,
+)
+from faro_audit.stats.resampling import (
+    ClusterTotals,
+    cluster_totals,
+    cluster_units,
+    group_tasks,
+    run_tasks,
 )
 
 __all__ = [
@@ -79,8 +81,12 @@ __all__ = [
     "percentile_interval",
 ]
 
+#: Old private spelling of :func:`faro_audit.stats.checks.seed_sequence`, still imported by
+#: :mod:`faro_audit.stats.grouptests`.
+_seed = seed_sequence
+
 # Engine tuning, read at call time by bootstrap_group_means and passed to the engine
-# (faro_audit.stats._resample), so they can be changed here (tests do).
+# (faro_audit.stats.resampling), so they can be changed here (tests do).
 _CHUNK_DRAWS = 1 << 19  # cluster draws per chunk in the many-atoms path (4 MiB of int64)
 _ATOM_RATIO = 8  # use the multinomial path when atoms <= clusters / _ATOM_RATIO
 _PARALLEL_MIN_DRAWS = 1 << 22  # below this many draws in total, stay on one thread
@@ -135,8 +141,8 @@ class BootstrapGroupMeans:
                 f"{self.estimate.shape}; pass 0 <= j < number of outcome columns"
             )
         return BootstrapGroupMeans(
-            self.labels, _ro(self.estimate[:, j]), _ro(self.replicates[:, :, j]),
-            _ro(self.weight_total[:, j]), _ro(self.replicate_weights[:, :, j]),
+            self.labels, read_only(self.estimate[:, j]), read_only(self.replicates[:, :, j]),
+            read_only(self.weight_total[:, j]), read_only(self.replicate_weights[:, :, j]),
             self.n_rows, self.n_clusters,
         )
 
@@ -197,7 +203,7 @@ def bootstrap_group_means(
     BootstrapGroupMeans
         m_a = Σ_c S_c / Σ_c W_c and its replicates Σ_{c∈draw} S_c / Σ_{c∈draw} W_c (module notes).
     """
-    n_boot = _check_boot(n_boot)
+    n_boot = check_n_boot(n_boot)
     tot = cluster_totals(
         y, sensitive_features=sensitive_features, clusters=clusters, sample_weight=sample_weight
     )
@@ -213,16 +219,16 @@ def bootstrap_group_means(
                 f"sample_weight: group {tot.labels[int(np.argmax(zero))]!r} has total weight 0; "
                 "give it positive weight or remove its rows explicitly"
             )
-    seeds = _seed(random_state).spawn(n_groups)
+    seeds = seed_sequence(random_state).spawn(n_groups)
     rep = np.zeros((n_boot, n_groups, sw_all.shape[1]))  # empty groups stay 0/0 = NaN
     outs = [np.zeros((n_boot, sw_all.shape[1])) for _ in range(n_groups)]
     tasks: list[Callable[[], None]] = []
     for k in range(n_groups):
         if b[k + 1] > b[k]:
-            tasks += _group_tasks(np.ascontiguousarray(sw_all[b[k] : b[k + 1]]), n_boot,
+            tasks += group_tasks(np.ascontiguousarray(sw_all[b[k] : b[k + 1]]), n_boot,
                                   seeds[k], outs[k], atom_ratio=_ATOM_RATIO,
                                   chunk_draws=_CHUNK_DRAWS)
-    _run(tasks, n_jobs, n_boot * int(tot.n_rows.sum()),
+    run_tasks(tasks, n_jobs, n_boot * int(tot.n_rows.sum()),
          parallel_min_draws=_PARALLEL_MIN_DRAWS)
     for k in range(n_groups):
         rep[:, k] = outs[k]
@@ -235,8 +241,8 @@ def bootstrap_group_means(
     if one_d:
         est, reps, w_tot, w_rep = est[:, 0], reps[:, :, 0], w_tot[:, 0], w_rep[:, :, 0]
     return BootstrapGroupMeans(
-        tot.labels, _ro(est), _ro(reps), _ro(np.array(w_tot)), _ro(np.array(w_rep)),
-        tot.n_rows, _ro(tot.n_clusters),
+        tot.labels, read_only(est), read_only(reps), read_only(np.array(w_tot)), read_only(np.array(w_rep)),
+        tot.n_rows, read_only(tot.n_clusters),
     )
 
 
@@ -263,12 +269,12 @@ def bootstrap_class_group_means(
     dict
         class → BootstrapGroupMeans (outcome columns as in ``y_score``).
     """
-    ys = _outcomes(y_score, "y_score")
+    ys = check_outcomes(y_score, "y_score")
     n = ys.shape[0]
     y2 = ys.reshape(n, -1)
     m = y2.shape[1]
-    classes, t = _encode(y_true, "y_true", n)
-    w = _weights(sample_weight, n, 1)
+    classes, t = encode_labels(y_true, "y_true", n)
+    w = check_weights(sample_weight, n, 1)
     if w.shape[1] != 1:
         raise FaroInputError("sample_weight: expected one weight per row (shape (n,))")
     onehot = (t[:, None] == np.arange(len(classes))[None, :]).astype(np.float64) * w
@@ -277,17 +283,17 @@ def bootstrap_class_group_means(
         clusters=clusters, sample_weight=np.repeat(onehot, m, axis=1), n_boot=n_boot,
         random_state=random_state, n_jobs=n_jobs,
     )
-    _, g = _groups(sensitive_features, n)
+    _, g = encode_group_column(sensitive_features, n)
     out: dict[Hashable, BootstrapGroupMeans] = {}
     for k, cls in enumerate(classes):
         cols: slice | int = slice(k * m, (k + 1) * m) if ys.ndim == 2 else k * m
         keep = np.flatnonzero(big.weight_total[:, k * m] > 0)
         rows = np.bincount(g[t == k], minlength=len(big.labels))[keep]
         out[cls] = BootstrapGroupMeans(
-            tuple(big.labels[i] for i in keep), _ro(big.estimate[keep][:, cols]),
-            _ro(big.replicates[:, keep][:, :, cols]), _ro(big.weight_total[keep][:, cols]),
-            _ro(big.replicate_weights[:, keep][:, :, cols]), _ro(rows),
-            _ro(big.n_clusters[keep]),
+            tuple(big.labels[i] for i in keep), read_only(big.estimate[keep][:, cols]),
+            read_only(big.replicates[:, keep][:, :, cols]), read_only(big.weight_total[keep][:, cols]),
+            read_only(big.replicate_weights[:, keep][:, :, cols]), read_only(rows),
+            read_only(big.n_clusters[keep]),
         )
     return out
 
@@ -324,17 +330,17 @@ def bootstrap_statistic(
     clusters, sample_weight, n_boot, random_state
         As in :func:`bootstrap_group_means`.
     """
-    n_boot = _check_boot(n_boot)
-    v = _outcomes(values, "values")
+    n_boot = check_n_boot(n_boot)
+    v = check_outcomes(values, "values")
     if v.ndim != 1:
         raise FaroInputError(f"values: expected shape (n,), got {v.shape}")
     n = v.shape[0]
-    w = None if sample_weight is None else _weights(sample_weight, n, 1)[:, 0]
+    w = None if sample_weight is None else check_weights(sample_weight, n, 1)[:, 0]
     if sensitive_features is None:
         labels, g = (None,), np.zeros(n, dtype=np.intp)
     else:
-        labels, g = _groups(sensitive_features, n)
-    order, unit, unit_group = _units(g, clusters)
+        labels, g = encode_group_column(sensitive_features, n)
+    order, unit, unit_group = cluster_units(g, clusters)
     vs, ws = v[order], None if w is None else w[order]
     starts = np.searchsorted(unit, np.arange(unit_group.shape[0] + 1))
     bounds = np.searchsorted(unit_group, np.arange(len(labels) + 1))
@@ -342,7 +348,7 @@ def bootstrap_statistic(
     def apply(rows: np.ndarray) -> float:
         return float(statistic(vs[rows]) if ws is None else statistic(vs[rows], ws[rows]))
 
-    seeds = _seed(random_state).spawn(len(labels))
+    seeds = seed_sequence(random_state).spawn(len(labels))
     est = np.empty(len(labels))
     reps = np.empty((n_boot, len(labels)))
     for k in range(len(labels)):
@@ -359,6 +365,6 @@ def bootstrap_statistic(
             rows = np.repeat(first[idx] - (np.cumsum(size) - size), size) + np.arange(size.sum())
             reps[b, k] = apply(rows)
     return BootstrapGroupStatistic(
-        labels, _ro(est), _ro(reps), _ro(np.bincount(g, minlength=len(labels))),
-        _ro(np.diff(bounds)),
+        labels, read_only(est), read_only(reps), read_only(np.bincount(g, minlength=len(labels))),
+        read_only(np.diff(bounds)),
     )

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from faro_audit.errors import FaroInputError, FaroUsageError
-from faro_audit.stats._resample import _check_level, _ro
+from faro_audit.stats.checks import check_level, read_only
+from faro_audit.vocabulary import GAP_METHODS as VOCABULARY_GAP_METHODS
 
 if TYPE_CHECKING:
     from faro_audit.stats.bootstrap import BootstrapGroupMeans
@@ -39,7 +40,7 @@ __all__ = [
     "percentile_interval",
 ]
 
-GAP_METHODS = ("between_groups", "to_overall")
+GAP_METHODS = VOCABULARY_GAP_METHODS  # the vocabulary's; importable here as before
 GAP_INTERVAL_KIND = "simultaneous max-t bootstrap (descriptive)"
 _SD_RTOL = 1e-12  # a bootstrap sd at most this (relative to the values' scale) counts as 0
 
@@ -105,7 +106,7 @@ def percentile_interval(
     (lower, upper)
         Floats for 1-D input, else arrays of shape ``replicates.shape[1:]``.
     """
-    _check_level(level)
+    check_level(level)
     reps = np.asarray(replicates, dtype=np.float64)
     if reps.ndim == 0 or reps.shape[0] == 0:
         raise FaroInputError(f"replicates: expected at least one replicate, got shape {reps.shape}")
@@ -153,7 +154,7 @@ def max_t_intervals(
     (lower, upper, sd, c)
         Arrays of shape (C,) and the critical value.
     """
-    _check_level(level)
+    check_level(level)
     d = np.asarray(estimate, dtype=np.float64).reshape(-1)
     reps = np.asarray(replicates, dtype=np.float64)
     if reps.ndim != 2 or reps.shape[1] != d.size:
@@ -265,7 +266,7 @@ def _combine(parts: list[_ClassGap], estimate: float, replicates: np.ndarray, le
     d = np.concatenate([p.contrast for p in parts])
     d_rep = np.concatenate([p.contrast_reps for p in parts], axis=1)
     if d.size == 0:  # fewer than two groups in every class: no interval
-        return BootstrapGap(estimate, math.nan, math.nan, _ro(replicates), float(level), method)
+        return BootstrapGap(estimate, math.nan, math.nan, read_only(replicates), float(level), method)
     if d_rep.shape[0] == 0:
         raise FaroInputError("boot: has no replicates (n_boot = 0); an interval needs some")
     lo, hi, sd, c = max_t_intervals(d, d_rep, level=level)
@@ -273,8 +274,8 @@ def _combine(parts: list[_ClassGap], estimate: float, replicates: np.ndarray, le
     # is the largest |d_j| that all intervals force, the upper the largest |d_j| they allow.
     lower = float(max(0.0, np.max(np.maximum(lo, -hi))))
     upper = float(np.max(np.maximum(np.abs(lo), np.abs(hi))))
-    contrasts = GapContrasts(names, _ro(d), _ro(sd), _ro(lo), _ro(hi))
-    return BootstrapGap(estimate, lower, upper, _ro(replicates), float(level), method,
+    contrasts = GapContrasts(names, read_only(d), read_only(sd), read_only(lo), read_only(hi))
+    return BootstrapGap(estimate, lower, upper, read_only(replicates), float(level), method,
                         critical_value=c, contrasts=contrasts)
 
 
@@ -331,7 +332,7 @@ def bootstrap_gap(
     """
     if method not in GAP_METHODS:
         raise FaroUsageError(f"method: expected one of {GAP_METHODS}, got {method!r}")
-    _check_level(level)
+    check_level(level)
     part = _class_gap(boot, method, shares, "")
     return _combine([part], part.estimate, part.replicates, level, method)
 
@@ -360,7 +361,7 @@ def bootstrap_eo_gap(
         raise FaroUsageError("boots: expected at least one class, got an empty mapping")
     if method not in GAP_METHODS:
         raise FaroUsageError(f"method: expected one of {GAP_METHODS}, got {method!r}")
-    _check_level(level)
+    check_level(level)
     sizes = {b.n_boot for b in boots.values()}
     if len(sizes) != 1:
         raise FaroUsageError(f"boots: classes have different n_boot {sorted(sizes)}; use one B")

@@ -1,22 +1,19 @@
-"""Input checks, cluster reduction and the resampling engine of :mod:`faro_audit.stats.bootstrap`.
+"""Cluster reduction and the resampling engine of :mod:`faro_audit.stats.bootstrap`.
 
-* Input checks: labels (:func:`_encode`, missing values are an error), outcomes, weights,
-  ``n_boot``, ``level`` and ``random_state``, each raising a one-line
-  :class:`~faro_audit.errors.FaroInputError` / :class:`~faro_audit.errors.FaroUsageError`.
 * Cluster reduction (:func:`cluster_totals`): rows become units, the (group, cluster) pairs,
   with weighted sums S_c = Σ_{i∈c} w_i y_i and weights W_c = Σ_{i∈c} w_i.
-* Engine: the replicate sums Σ_{c ∈ draw} (S_c, W_c) of n_a clusters drawn uniformly with
-  replacement within one group, either through the multinomial law of the distinct (S_c, W_c)
-  rows ("atoms") or by drawing cluster indices in chunks (gather-and-sum, or ``np.bincount``
-  then BLAS); see the notes of :mod:`faro_audit.stats.bootstrap`, which owns the tuning
-  constants and passes them in (Davison & Hinkley 1997, §3.8).
+* Engine (:func:`group_tasks`, :func:`run_tasks`): the replicate sums Σ_{c ∈ draw} (S_c, W_c)
+  of n_a clusters drawn uniformly with replacement within one group, either through the
+  multinomial law of the distinct (S_c, W_c) rows ("atoms") or by drawing cluster indices in
+  chunks (gather-and-sum, or ``np.bincount`` then BLAS); see the notes of
+  :mod:`faro_audit.stats.bootstrap`, which owns the tuning constants and passes them in
+  (Davison & Hinkley 1997, §3.8).
 
-Private module: the public names are re-exported by :mod:`faro_audit.stats.bootstrap`.
+The input checks are :mod:`faro_audit.stats.checks`'.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,131 +21,41 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from faro_audit.errors import FaroInputError, FaroUsageError
-from faro_audit.metrics.groups import encode_groups
+from faro_audit.errors import FaroUsageError
+from faro_audit.stats.checks import (
+    check_outcomes,
+    check_weights,
+    encode_group_column,
+    encode_labels,
+    read_only,
+)
 
-__all__ = ["ClusterTotals", "cluster_totals"]
-
-
-# ----------------------------------------------------------------------------- validation
-
-
-def _ro(a: np.ndarray) -> np.ndarray:
-    a = np.asarray(a)
-    a.flags.writeable = False
-    return a
+__all__ = ["ClusterTotals", "cluster_totals", "cluster_units", "group_tasks", "run_tasks"]
 
 
-def _is_missing(x: object) -> bool:
-    return x is None or (isinstance(x, (float, np.floating)) and math.isnan(x))
-
-
-def _encode(values: object, name: str, n: int) -> tuple[tuple[Hashable, ...], np.ndarray]:
-    """Sorted labels and integer codes of a 1-D label array; missing values are an error."""
-    arr = np.asarray(values)
-    if arr.ndim != 1 or arr.shape[0] != n:
-        raise FaroInputError(f"{name}: expected a 1-D array of {n} labels, got shape {arr.shape}")
-    if arr.dtype.kind == "f":
-        bad = np.flatnonzero(np.isnan(arr))
-    elif arr.dtype.kind == "O":
-        bad = np.flatnonzero([_is_missing(x) for x in arr])
-    else:
-        bad = np.empty(0, dtype=np.intp)
-    if bad.size:
-        raise FaroInputError(
-            f"{name}: {bad.size} missing value(s), first at row {int(bad[0])}; "
-            "fill them or drop those rows explicitly"
-        )
-    if arr.dtype.kind in "biuf":
-        labels, codes = np.unique(arr, return_inverse=True)
-        return tuple(labels.tolist()), codes.reshape(-1).astype(np.intp)
-    items = arr.tolist()  # strings/objects: hashing beats np.unique's string sort
-    try:
-        uniq = sorted(set(items))
-    except TypeError as err:
-        raise FaroInputError(
-            f"{name}: labels of mixed types cannot be ordered ({err}); convert them to str"
-        ) from None
-    lookup = {x: i for i, x in enumerate(uniq)}
-    return tuple(uniq), np.fromiter(map(lookup.__getitem__, items), dtype=np.intp, count=n)
-
-
-def _outcomes(y: object, name: str = "y") -> np.ndarray:
-    arr = np.asarray(y, dtype=np.float64)
-    if arr.ndim not in (1, 2) or arr.shape[0] == 0:
-        raise FaroInputError(f"{name}: expected shape (n,) or (n, M) with n >= 1, got {arr.shape}")
-    bad = np.flatnonzero(~np.isfinite(arr.reshape(arr.shape[0], -1)).all(axis=1))
-    if bad.size:
-        raise FaroInputError(
-            f"{name}: {bad.size} row(s) with NaN or infinite values, first at row {int(bad[0])}; "
-            "remove or fill them"
-        )
-    return arr
-
-
-def _weights(sample_weight: object, n: int, m: int) -> np.ndarray:
-    """Weights as (n, 1) or (n, M); non-negative and finite."""
-    if sample_weight is None:
-        return np.ones((n, 1))
-    w = np.asarray(sample_weight, dtype=np.float64)
-    if w.ndim == 1:
-        w = w[:, None]
-    if w.ndim != 2 or w.shape[0] != n or w.shape[1] not in (1, m):
-        raise FaroInputError(
-            f"sample_weight: expected shape ({n},) or ({n}, {m}), got {np.shape(sample_weight)}"
-        )
-    bad = np.flatnonzero(~(np.isfinite(w) & (w >= 0)).all(axis=1))
-    if bad.size:
-        raise FaroInputError(
-            f"sample_weight: {bad.size} row(s) negative, NaN or infinite, first at row "
-            f"{int(bad[0])}; weights must be finite and >= 0"
-        )
-    return w
-
-
-def _check_boot(n_boot: object, level: float | None = None) -> int:
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise FaroUsageError(f"n_boot: expected a positive integer, got {n_boot!r}")
-    if level is not None:
-        _check_level(level)
-    return int(n_boot)
-
-
-def _check_level(level: float) -> None:
-    if not (isinstance(level, (float, int, np.floating)) and 0.0 < float(level) < 1.0):
-        raise FaroUsageError(f"level: expected a number in (0, 1), got {level!r}")
-
-
-def _seed(random_state: object) -> np.random.SeedSequence:
-    if isinstance(random_state, np.random.SeedSequence):
-        return random_state
-    if random_state is None or (
-        isinstance(random_state, (int, np.integer))
-        and not isinstance(random_state, bool)
-        and random_state >= 0
-    ):
-        return np.random.SeedSequence(None if random_state is None else int(random_state))
-    raise FaroUsageError(
-        f"random_state: expected a non-negative int, a numpy SeedSequence or None, "
-        f"got {random_state!r}"
-    )
-
-
-def _groups(sensitive_features: object, n: int) -> tuple[tuple[Hashable, ...], np.ndarray]:
-    enc = encode_groups(sensitive_features, n_rows=n)  # also takes GroupCodes, 2-D columns
-    return tuple(np.asarray(enc.labels).tolist()), np.asarray(enc.codes, dtype=np.intp)
-
-
-def _units(g: np.ndarray, clusters: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def cluster_units(g: np.ndarray, clusters: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row order (by unit), unit id of each ordered row, and the group of each unit.
 
     A unit is a (group, cluster) pair; units are numbered in group order.
+
+    Parameters
+    ----------
+    g : ndarray of intp, shape (n,)
+        Group code per row.
+    clusters : array-like of shape (n,) or None
+        Cluster id per row; None makes every row its own unit.
+
+    Returns
+    -------
+    (order, unit, unit_group) : tuple of ndarray
+        ``order`` sorts the rows by unit, ``unit[i]`` is the unit of row ``order[i]``, and
+        ``unit_group[u]`` the group of unit u (non-decreasing).
     """
     n = g.shape[0]
     if clusters is None:
         order = np.argsort(g, kind="stable")
         return order, np.arange(n, dtype=np.intp), g[order]
-    _, c = _encode(clusters, "clusters", n)
+    _, c = encode_labels(clusters, "clusters", n)
     radix = int(c.max()) + 1
     uniq, inv = np.unique(g.astype(np.int64) * radix + c, return_inverse=True)
     inv = inv.reshape(-1)
@@ -196,14 +103,30 @@ def cluster_totals(
     """Cluster weighted sums S_c and weights W_c per (group, cluster) unit.
 
     A cluster spanning several groups becomes one unit per group; ``clusters=None`` makes every
-    row its own unit. ``y`` is (n,) or (n, M); ``sample_weight`` is (n,) or (n, M).
+    row its own unit.
+
+    Parameters
+    ----------
+    y : array-like of shape (n,) or (n, M)
+        Outcomes.
+    sensitive_features : array-like
+        Group per row (:func:`encode_group_column`).
+    clusters : array-like of shape (n,), optional
+        Cluster id per row.
+    sample_weight : array-like of shape (n,) or (n, M), optional
+        Row weights w_i.
+
+    Returns
+    -------
+    ClusterTotals
+        S_c = Σ_{i∈c} w_i y_i and W_c = Σ_{i∈c} w_i per unit c, in group order.
     """
-    yy = _outcomes(y)
+    yy = check_outcomes(y)
     n = yy.shape[0]
     y2 = yy.reshape(n, -1)
-    w = _weights(sample_weight, n, y2.shape[1])
-    labels, g = _groups(sensitive_features, n)
-    order, unit, unit_group = _units(g, clusters)
+    w = check_weights(sample_weight, n, y2.shape[1])
+    labels, g = encode_group_column(sensitive_features, n)
+    order, unit, unit_group = cluster_units(g, clusters)
     n_units = unit_group.shape[0]
     ws = w[order]
     rows = np.concatenate([y2[order] * ws, ws], axis=1)
@@ -216,9 +139,9 @@ def cluster_totals(
         )
     m = y2.shape[1]
     return ClusterTotals(
-        labels, _ro(sums[:, :m]), _ro(sums[:, m:]),
-        _ro(np.searchsorted(unit_group, np.arange(len(labels) + 1))),
-        _ro(np.bincount(g, minlength=len(labels))),
+        labels, read_only(sums[:, :m]), read_only(sums[:, m:]),
+        read_only(np.searchsorted(unit_group, np.arange(len(labels) + 1))),
+        read_only(np.bincount(g, minlength=len(labels))),
     )
 
 
@@ -267,7 +190,7 @@ def _chunk_sums(
     return counts.astype(np.float64) @ cols.T
 
 
-def _group_tasks(
+def group_tasks(
     sw: np.ndarray,
     n_boot: int,
     seed: np.random.SeedSequence,
@@ -280,6 +203,24 @@ def _group_tasks(
 
     The multinomial path is used when the group has at most ``n_units // atom_ratio`` atoms;
     otherwise replicates are drawn in chunks of about ``chunk_draws`` cluster draws.
+
+    Parameters
+    ----------
+    sw : ndarray of shape (n_units, J)
+        The group's unit rows (S_c and W_c columns).
+    n_boot : int
+        Replicates.
+    seed : numpy.random.SeedSequence
+        The group's seed (spawned per chunk).
+    out : ndarray of shape (n_boot, J)
+        Filled in place with Σ_{c ∈ draw} sw_c over n_units draws with replacement.
+    atom_ratio, chunk_draws : int
+        Tuning (owned by :mod:`faro_audit.stats.bootstrap`).
+
+    Returns
+    -------
+    list of callables
+        Each fills its part of ``out``; run them with :func:`run_tasks`.
     """
     n_units = sw.shape[0]
     atoms = _atoms(sw, atom_ratio)
@@ -309,11 +250,28 @@ def _group_tasks(
     return [make(lo, s) for lo, s in zip(starts, seeds)]
 
 
-def _run(
+def run_tasks(
     tasks: list[Callable[[], None]], n_jobs: int | None, draws: int, *, parallel_min_draws: int
 ) -> None:
     """Run ``tasks`` on ``n_jobs`` threads (all CPUs when None); on one thread when there is
-    one task or fewer than ``parallel_min_draws`` cluster draws in total."""
+    one task or fewer than ``parallel_min_draws`` cluster draws in total.
+
+    Parameters
+    ----------
+    tasks : list of callables
+        From :func:`group_tasks`.
+    n_jobs : int or None
+        Threads.
+    draws : int
+        Cluster draws in total (decides whether threads pay off).
+    parallel_min_draws : int
+        Below this many draws, one thread.
+
+    Raises
+    ------
+    FaroUsageError
+        ``n_jobs`` below 1.
+    """
     workers = (os.cpu_count() or 1) if n_jobs is None else int(n_jobs)
     if workers < 1:
         raise FaroUsageError(f"n_jobs: expected a positive integer or None, got {n_jobs!r}")
