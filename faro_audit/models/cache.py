@@ -77,13 +77,14 @@ class ScoreCache:
             ) from None
         try:
             self._db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            # the schema first: switching a file of another schema to WAL would rewrite it
             cols = tuple(row[1] for row in self._db.execute("PRAGMA table_info(scores)"))
             if cols and cols != _COLUMNS:
                 self._disable(f"its scores table has columns {list(cols)}, not {list(_COLUMNS)} "
                               "(another schema; the file is left as it is)")
                 return
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS scores (fingerprint TEXT NOT NULL, key TEXT NOT NULL, "
                 "score REAL NOT NULL, truncated INTEGER NOT NULL, "
