@@ -29,13 +29,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from faro_audit.errors import FaroInputError, FaroUsageError
+from faro_audit.errors import FaroUsageError
 from faro_audit.stats.betting import (
     BETTING_WIDTH_FACTOR,
     BETTING_WIDTH_OFFSET,
     betting_half_width,
     betting_interval,
 )
+from faro_audit.stats.checks import check_bounded_values, check_delta, generator
 from faro_audit.vocabulary import BOUND_CHOICES, BOUND_METHODS
 
 __all__ = [
@@ -55,8 +56,6 @@ Method = Literal["hoeffding", "bernstein", "betting", "clopper-pearson"]
 #: ``--bound`` accepts is :data:`BOUND_CHOICES`, ``auto`` first (both owned by the vocabulary).
 METHODS: tuple[str, ...] = BOUND_METHODS
 
-# Values this close outside [0, 1] are float round-off (e.g. a mean of ones) and are clipped.
-_TOLERANCE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -91,36 +90,6 @@ class Interval:
     def width(self) -> float:
         """``upper − lower``."""
         return self.upper - self.lower
-
-
-def check_delta(delta: float) -> float:
-    """A miscoverage level δ checked to be a number in (0, 1).
-
-    Parameters
-    ----------
-    delta : float
-        The level, e.g. 0.05 (intervals hold with probability ≥ 1 − δ).
-
-    Returns
-    -------
-    float
-        ``float(delta)``.
-
-    Raises
-    ------
-    FaroUsageError
-        If ``delta`` is not a number or lies outside (0, 1).
-    """
-    try:
-        d = float(delta)
-    except (TypeError, ValueError):
-        raise FaroUsageError(f"delta={delta!r} is not a number; give a level in (0, 1), e.g. 0.05") from None
-    if not 0.0 < d < 1.0:
-        raise FaroUsageError(f"delta={d:g} is outside (0, 1); give a miscoverage level such as 0.05")
-    return d
-
-
-_check_delta = check_delta  # old private spelling, kept for callers outside stats
 
 
 def _check_method(method: str) -> str:
@@ -171,54 +140,6 @@ def _clopper_pearson(x: np.ndarray, delta: float) -> tuple[float, float]:
     lo = float(beta.ppf(delta / 2.0, k_lo, n - k_lo + 1)) if k_lo > 0 else 0.0
     hi = float(beta.ppf(1.0 - delta / 2.0, k_hi + 1, n - k_hi)) if k_hi < n else 1.0
     return lo, hi
-
-
-def _check_values(values: ArrayLike, sample_weight: ArrayLike | None) -> tuple[np.ndarray, np.ndarray | None]:
-    try:
-        x = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise FaroInputError("values: could not be read as numbers; pass a 1-D array of outcomes in [0, 1]") from None
-    if x.ndim != 1:
-        raise FaroInputError(f"values: expected a 1-D array, got shape {x.shape}; pass one outcome per cluster")
-    if x.size == 0:
-        raise FaroInputError("values: empty; a confidence interval needs at least one value")
-    bad = np.flatnonzero(~np.isfinite(x))
-    if bad.size:
-        raise FaroInputError(
-            f"values: {bad.size} non-finite value(s), first at position {bad[0]}; remove or fill them before certifying"
-        )
-    out = np.flatnonzero((x < -_TOLERANCE) | (x > 1.0 + _TOLERANCE))
-    if out.size:
-        raise FaroInputError(
-            f"values: {out.size} value(s) outside [0, 1], first {x[out[0]]:g} at position {out[0]}; "
-            "bounds need outcomes in [0, 1] (use soft or hard outcomes, not raw rewards)"
-        )
-    x = np.clip(x, 0.0, 1.0)
-    if sample_weight is None:
-        return x, None
-    try:
-        w = np.asarray(sample_weight, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise FaroInputError("sample_weight: could not be read as numbers; pass one non-negative weight per value") from None
-    if w.shape != x.shape:
-        raise FaroInputError(f"sample_weight: shape {w.shape} does not match values {x.shape}; pass one weight per value")
-    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
-    if bad.size:
-        raise FaroInputError(
-            f"sample_weight: {bad.size} negative or non-finite weight(s), first {w[bad[0]]!r} at position {bad[0]}; "
-            "weights must be finite and >= 0"
-        )
-    if not w.sum() > 0:
-        raise FaroInputError("sample_weight: all weights are 0; at least one value must carry weight")
-    return x, w
-
-
-def _rng(random_state: int | np.random.Generator | None) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is not None and not isinstance(random_state, (int, np.integer)):
-        raise FaroUsageError(f"random_state={random_state!r}: give an integer seed (or a numpy Generator)")
-    return np.random.default_rng(random_state)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,7 +220,7 @@ def mean_interval(
     """
     d = check_delta(delta)
     _check_method(method)
-    x, w = _check_values(values, sample_weight)
+    x, w = check_bounded_values(values, sample_weight)
     n = int(x.size)
     if w is None:
         estimate = float(np.mean(x))
@@ -347,7 +268,7 @@ def mean_interval(
         if order not in ("permute", "given"):
             raise FaroUsageError(f"order={order!r}: use 'permute' or 'given'")
         lower, upper = betting_interval(
-            x, w, delta=d, estimate=estimate, n_eff=n_eff, rng=_rng(random_state) if order == "permute" else None
+            x, w, delta=d, estimate=estimate, n_eff=n_eff, rng=generator(random_state) if order == "permute" else None
         )
 
     lower = max(0.0, min(lower, estimate))

@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 
 from faro_audit.errors import FaroError, FaroUsageError
 from faro_audit.stats.allocation import IntervalCache, allocation_text, bound_request
-from faro_audit.stats.bounds import check_delta
 from faro_audit.stats.certificate_requests import (
     CertificateRequest,
     Constraint,
     ContrastSample,
     MeanSample,
 )
+from faro_audit.stats.checks import check_delta
 from faro_audit.stats.gaps import decide, gap_bounds, rows_needed
 from faro_audit.vocabulary import BOUND_CHOICES, EXIT_CODES, VERDICTS, overall_verdict
 

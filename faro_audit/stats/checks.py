@@ -1,7 +1,8 @@
-"""Input checks shared by the resampling code of :mod:`faro_audit.stats` (bootstrap, tests).
+"""Input checks shared by :mod:`faro_audit.stats` (bounds, bootstrap, tests, planning).
 
 Labels (:func:`encode_labels`, missing values are an error), outcomes, weights, ``n_boot``,
-``level`` and ``random_state``, each raising a one-line
+``level``, ``delta`` (:func:`check_delta`), values of a bound (:func:`check_bounded_values`) and
+``random_state``, each raising a one-line
 :class:`~faro_audit.errors.FaroInputError` (data) or :class:`~faro_audit.errors.FaroUsageError`
 (arguments). :func:`read_only` freezes result arrays.
 """
@@ -12,17 +13,24 @@ import math
 from collections.abc import Hashable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from faro_audit.errors import FaroInputError, FaroUsageError
 from faro_audit.metrics.groups import encode_groups
 
+# Values this close outside [0, 1] are float round-off (e.g. a mean of ones) and are clipped.
+_TOLERANCE = 1e-12
+
 __all__ = [
+    "check_bounded_values",
+    "check_delta",
     "check_level",
     "check_n_boot",
     "check_outcomes",
     "check_weights",
     "encode_group_column",
     "encode_labels",
+    "generator",
     "read_only",
     "seed_sequence",
 ]
@@ -255,3 +263,113 @@ def encode_group_column(sensitive_features: object, n: int) -> tuple[tuple[Hasha
     """
     enc = encode_groups(sensitive_features, n_rows=n)  # also takes GroupCodes, 2-D columns
     return tuple(np.asarray(enc.labels).tolist()), np.asarray(enc.codes, dtype=np.intp)
+
+
+def check_delta(delta: float) -> float:
+    """A miscoverage level δ checked to be a number in (0, 1).
+
+    Parameters
+    ----------
+    delta : float
+        The level, e.g. 0.05 (intervals hold with probability ≥ 1 − δ).
+
+    Returns
+    -------
+    float
+        ``float(delta)``.
+
+    Raises
+    ------
+    FaroUsageError
+        If ``delta`` is not a number or lies outside (0, 1).
+    """
+    try:
+        d = float(delta)
+    except (TypeError, ValueError):
+        raise FaroUsageError(f"delta={delta!r} is not a number; give a level in (0, 1), e.g. 0.05") from None
+    if not 0.0 < d < 1.0:
+        raise FaroUsageError(f"delta={d:g} is outside (0, 1); give a miscoverage level such as 0.05")
+    return d
+
+
+def check_bounded_values(values: ArrayLike, sample_weight: ArrayLike | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Values in [0, 1] and optional weights for a confidence bound (SPEC §5.2).
+
+    Parameters
+    ----------
+    values : array-like of shape (n,)
+        Outcomes (cluster means) in [0, 1]; values within 1e-12 outside are round-off and
+        clipped.
+    sample_weight : array-like of shape (n,) or None
+        Finite weights ≥ 0 with a positive sum.
+
+    Returns
+    -------
+    (x, w) : (ndarray, ndarray or None)
+        float64 copies.
+
+    Raises
+    ------
+    FaroInputError
+        Not numbers, not 1-D, empty, non-finite, outside [0, 1], or bad weights.
+    """
+    try:
+        x = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise FaroInputError("values: could not be read as numbers; pass a 1-D array of outcomes in [0, 1]") from None
+    if x.ndim != 1:
+        raise FaroInputError(f"values: expected a 1-D array, got shape {x.shape}; pass one outcome per cluster")
+    if x.size == 0:
+        raise FaroInputError("values: empty; a confidence interval needs at least one value")
+    bad = np.flatnonzero(~np.isfinite(x))
+    if bad.size:
+        raise FaroInputError(
+            f"values: {bad.size} non-finite value(s), first at position {bad[0]}; remove or fill them before certifying"
+        )
+    out = np.flatnonzero((x < -_TOLERANCE) | (x > 1.0 + _TOLERANCE))
+    if out.size:
+        raise FaroInputError(
+            f"values: {out.size} value(s) outside [0, 1], first {x[out[0]]:g} at position {out[0]}; "
+            "bounds need outcomes in [0, 1] (use soft or hard outcomes, not raw rewards)"
+        )
+    x = np.clip(x, 0.0, 1.0)
+    if sample_weight is None:
+        return x, None
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise FaroInputError("sample_weight: could not be read as numbers; pass one non-negative weight per value") from None
+    if w.shape != x.shape:
+        raise FaroInputError(f"sample_weight: shape {w.shape} does not match values {x.shape}; pass one weight per value")
+    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+    if bad.size:
+        raise FaroInputError(
+            f"sample_weight: {bad.size} negative or non-finite weight(s), first {w[bad[0]]!r} at position {bad[0]}; "
+            "weights must be finite and >= 0"
+        )
+    if not w.sum() > 0:
+        raise FaroInputError("sample_weight: all weights are 0; at least one value must carry weight")
+    return x, w
+
+
+def generator(random_state: int | np.random.Generator | None) -> np.random.Generator:
+    """A numpy Generator from a seed (a Generator is returned as it is).
+
+    Parameters
+    ----------
+    random_state : int, numpy.random.Generator or None
+
+    Returns
+    -------
+    numpy.random.Generator
+
+    Raises
+    ------
+    FaroUsageError
+        For anything else.
+    """
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is not None and not isinstance(random_state, (int, np.integer)):
+        raise FaroUsageError(f"random_state={random_state!r}: give an integer seed (or a numpy Generator)")
+    return np.random.default_rng(random_state)

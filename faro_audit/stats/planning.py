@@ -74,7 +74,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from faro_audit.errors import FaroUsageError
-from faro_audit.stats.bounds import check_delta, half_width, resolve_bound
+from faro_audit.stats.bounds import half_width, resolve_bound
+from faro_audit.stats.checks import check_delta
 from faro_audit.stats.pilot import PilotEstimate, cf_pilot_estimates, pilot_estimates
 from faro_audit.stats.power import GapModel, betting_ratios, smallest_true
 from faro_audit.vocabulary import BOUND_METHODS, METRIC_METHODS, OUTCOMES
