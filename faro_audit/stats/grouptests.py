@@ -167,6 +167,96 @@ def _welch(ybar: np.ndarray, w: np.ndarray, inside: np.ndarray) -> tuple[float, 
     return float(res.statistic), float(res.pvalue)
 
 
+def _rest_extreme(per_group: np.ndarray, counts: np.ndarray, *, largest: bool) -> np.ndarray:
+    """Largest (or smallest) value outside each group, from the per-group extremes, O(K).
+
+    The extreme over "all groups but a" is the overall extreme unless a is the only group
+    attaining it, in which case it is the runner-up over the other groups.
+    """
+    v = np.where(counts > 0, per_group, -np.inf if largest else np.inf)
+    if not largest:
+        v = -v
+    k = v.shape[0]
+    if k == 1:
+        out = np.full(1, -np.inf)
+    else:
+        top2 = np.argpartition(-v, 1)[:2]
+        first, second = (top2 if v[top2[0]] >= v[top2[1]] else top2[::-1])
+        out = np.full(k, v[first])
+        out[first] = v[second]
+    return out if largest else -out
+
+
+def _welch_all(
+    ybar: np.ndarray, w: np.ndarray, unit_group: np.ndarray, k_groups: int, testable: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Welch t and p of every group against its rest at once, in O(U + K).
+
+    For the group a (units c ∈ a, k_a of them, p_c = W_c / Σ_{c∈a} W_c)
+
+        m_a = Σ_{c∈a} p_c ȳ_c,   v_a = k_a/(k_a − 1) · Σ_{c∈a} p_c² (ȳ_c − m_a)²,
+
+    computed directly (two passes, ``np.bincount``). The rest r(a) (all other units) uses the
+    totals minus the group's sums, centred at the pooled mean C = Σ W_c ȳ_c / Σ W_c to keep the
+    subtraction well conditioned: with d_c = ȳ_c − C and δ = m_r − C,
+
+        Σ_{c∈r} W_c² (ȳ_c − m_r)² = A_r − 2 δ B_r + δ² Q_r,
+        A = Σ W_c² d_c²,  B = Σ W_c² d_c,  Q = Σ W_c²  (each: total − group).
+
+    Then ``scipy.stats.ttest_ind_from_stats`` (vectorised) gets std = sqrt(k v) and the cluster
+    counts, exactly as the per-group :func:`_welch`; a side whose ȳ_c are all equal (range ≤
+    1e-12·max|ȳ_c|, i.e. S_c/W_c rounding) has std 0, and both sides constant give NaN.
+    """
+    g = unit_group
+    n_in = np.bincount(g, minlength=k_groups).astype(np.float64)
+    n_out = ybar.shape[0] - n_in
+    w_in = np.bincount(g, weights=w, minlength=k_groups)
+    w_tot = float(w.sum())
+    centre = float(w @ ybar) / w_tot
+    d = ybar - centre
+    w2 = w * w
+    sd_in = np.bincount(g, weights=w * d, minlength=k_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        delta_in = sd_in / w_in  # m_a − C
+        mean_in = centre + delta_in
+        dev_in = d - delta_in[g]
+        ss_in = np.bincount(g, weights=w2 * dev_in * dev_in, minlength=k_groups)
+        var_in = n_in / (n_in - 1) * ss_in / (w_in * w_in)
+        a_in = np.bincount(g, weights=w2 * d * d, minlength=k_groups)
+        b_in = np.bincount(g, weights=w2 * d, minlength=k_groups)
+        q_in = np.bincount(g, weights=w2, minlength=k_groups)
+        w_out = w_tot - w_in
+        delta_out = (float(w @ d) - sd_in) / w_out  # m_r − C
+        mean_out = centre + delta_out
+        ss_out = (a_in.sum() - a_in) - 2.0 * delta_out * (b_in.sum() - b_in) \
+            + delta_out * delta_out * (q_in.sum() - q_in)
+        var_out = n_out / (n_out - 1) * np.maximum(ss_out, 0.0) / (w_out * w_out)
+    # Range and largest |ȳ_c| per group and per rest (units are in group order).
+    counts = n_in.astype(np.intp)
+    hi = np.full(k_groups, -np.inf)
+    lo = np.full(k_groups, np.inf)
+    np.maximum.at(hi, g, ybar)
+    np.minimum.at(lo, g, ybar)
+    hi_out = _rest_extreme(hi, counts, largest=True)
+    lo_out = _rest_extreme(lo, counts, largest=False)
+    flat_in = (hi - lo) <= 1e-12 * np.maximum(np.abs(hi), np.abs(lo))
+    flat_out = (hi_out - lo_out) <= 1e-12 * np.maximum(np.abs(hi_out), np.abs(lo_out))
+    std_in = np.where(flat_in, 0.0, np.sqrt(np.maximum(n_in * var_in, 0.0)))
+    std_out = np.where(flat_out, 0.0, np.sqrt(np.maximum(n_out * var_out, 0.0)))
+    stat = np.full(k_groups, np.nan)
+    pval = np.full(k_groups, np.nan)
+    ok = testable & ~((std_in == 0.0) & (std_out == 0.0))
+    if ok.any():
+        with np.errstate(invalid="ignore", divide="ignore"):
+            res = scipy.stats.ttest_ind_from_stats(
+                mean_in[ok], std_in[ok], n_in[ok], mean_out[ok], std_out[ok], n_out[ok],
+                equal_var=False,
+            )
+        stat[ok] = np.asarray(res.statistic, dtype=np.float64)
+        pval[ok] = np.asarray(res.pvalue, dtype=np.float64)
+    return stat, pval
+
+
 def _permutation(
     s: np.ndarray, w: np.ndarray, inside: np.ndarray, n_permutations: int,
     rng: np.random.Generator,
@@ -241,27 +331,39 @@ def group_vs_rest_tests(
     used = w > 0
     s, w, unit_group = s[used], w[used], unit_group[used]
     ybar = s / w
-    seeds = _seed(random_state).spawn(len(tot.labels))
+    k_groups = len(tot.labels)
+    seeds = _seed(random_state).spawn(k_groups) if method == "permutation" else None
+    n_in_all = np.bincount(unit_group, minlength=k_groups)
+    s_in = np.bincount(unit_group, weights=s, minlength=k_groups)
+    w_in = np.bincount(unit_group, weights=w, minlength=k_groups)
+    n_out_all = ybar.shape[0] - n_in_all
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m_in_all = np.where(n_in_all > 0, s_in / w_in, np.nan)
+        m_out_all = np.where(n_out_all > 0, (s.sum() - s_in) / (w.sum() - w_in), np.nan)
+    testable = (n_in_all >= 2) & (n_out_all >= 2)
+    stat_all = np.full(k_groups, np.nan)
+    p_all = np.full(k_groups, np.nan)
+    if method == "welch" and testable.any():
+        stat_all, p_all = _welch_all(ybar, w, unit_group, k_groups, testable)
     out: list[GroupTest] = []
     for k, label in enumerate(tot.labels):
-        inside = unit_group == k
-        n_in, n_out = int(inside.sum()), int((~inside).sum())
-        m_in = float(s[inside].sum() / w[inside].sum()) if n_in else math.nan
-        m_out = float(s[~inside].sum() / w[~inside].sum()) if n_out else math.nan
+        n_in, n_out = int(n_in_all[k]), int(n_out_all[k])
+        m_in, m_out = float(m_in_all[k]), float(m_out_all[k])
         stat = p = math.nan
         reason = None
-        if n_in < 2 or n_out < 2:
+        if not testable[k]:
             side, count = ("group", n_in) if n_in < 2 else ("rest of the data", n_out)
             reason = (f"the {side} has {count} cluster(s) with weight; a test needs at least 2 "
                       "on each side")
         elif method == "welch":
-            stat, p = _welch(ybar, w, inside)
+            stat, p = float(stat_all[k]), float(p_all[k])
             if math.isnan(p):
                 reason = ("no variation within the group or within the rest (both "
                           "constant): Welch's t is undefined; use method='permutation'")
         else:
+            assert seeds is not None
             rng = np.random.Generator(np.random.PCG64(seeds[k]))
-            stat, p = _permutation(s, w, inside, int(n_permutations), rng)
+            stat, p = _permutation(s, w, unit_group == k, int(n_permutations), rng)
         out.append(GroupTest(
             group=label, n=int(tot.n_rows[k]), n_clusters=n_in, mean_group=m_in,
             mean_rest=m_out, difference=m_in - m_out, statistic=stat, p_value=p,

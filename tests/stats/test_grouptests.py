@@ -201,3 +201,97 @@ def test_holm_leaves_the_garbage_collector_as_it_was() -> None:
     with pytest.raises(FaroUsageError):
         holm_adjust([0.5], alpha=2.0)
     assert gc.get_freeze_count() == before
+
+
+# --------------------------------------------------------------------------- linear-time Welch
+# The group-vs-rest Welch test used to rebuild each group's rest (O(K·U) for K groups, U
+# clusters). ``_old_welch_tests`` is that quadratic implementation, kept here as the reference:
+# the linear one (totals minus the group's sums) must give the same numbers.
+
+
+def _old_welch_tests(y, g, clusters=None, weight=None):
+    from faro_audit.stats.bootstrap import cluster_totals
+
+    tot = cluster_totals(y, sensitive_features=g, clusters=clusters, sample_weight=weight)
+    s, w = tot.sums[:, 0], tot.weights[:, 0]
+    ug = np.repeat(np.arange(len(tot.labels)), tot.n_clusters)
+    used = w > 0
+    s, w, ug = s[used], w[used], ug[used]
+    ybar = s / w
+    out = []
+    for k in range(len(tot.labels)):
+        inside = ug == k
+        n_in, n_out = int(inside.sum()), int((~inside).sum())
+        m_in = float(s[inside].sum() / w[inside].sum()) if n_in else math.nan
+        m_out = float(s[~inside].sum() / w[~inside].sum()) if n_out else math.nan
+        stat = p = math.nan
+        if n_in >= 2 and n_out >= 2:
+            st: list[float] = []
+            for sel in (inside, ~inside):
+                pp = w[sel] / w[sel].sum()
+                kk = int(sel.sum())
+                mean = float(pp @ ybar[sel])
+                var = kk / (kk - 1) * float(pp**2 @ (ybar[sel] - mean) ** 2)
+                flat = np.ptp(ybar[sel]) <= 1e-12 * np.abs(ybar[sel]).max()
+                st += [mean, 0.0 if flat else math.sqrt(kk * var), kk]
+            if not (st[1] == 0.0 and st[4] == 0.0):
+                res = scipy.stats.ttest_ind_from_stats(*st, equal_var=False)
+                stat, p = float(res.statistic), float(res.pvalue)
+        out.append((n_in, m_in, m_out, stat, p))
+    return out
+
+
+def _close(a: float, b: float, tol: float = 1e-12) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or abs(a - b) <= tol * max(1.0, abs(b))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_linear_welch_equals_the_old_quadratic_result(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 400))
+    k = int(rng.integers(2, 40))
+    g = rng.integers(0, k, n)
+    y = rng.random(n) if seed % 2 else (rng.random(n) < 0.3).astype(float)
+    clusters = rng.integers(0, max(2, n // 3), n) if seed % 3 else None
+    weight = rng.exponential(size=n) * (rng.random(n) > 0.05) if seed % 4 == 1 else None
+    new = group_vs_rest_tests(y, sensitive_features=g, clusters=clusters, sample_weight=weight)
+    old = _old_welch_tests(y, g, clusters, weight)
+    assert len(new) == len(old)
+    for t, (n_in, m_in, m_out, stat, p) in zip(new, old):
+        assert t.n_clusters == n_in
+        assert _close(t.mean_group, m_in) and _close(t.mean_rest, m_out)
+        assert _close(t.statistic, stat, 1e-10) and _close(t.p_value, p), (t, stat, p)
+
+
+def test_linear_welch_edge_cases_match_the_old_result() -> None:
+    # constant groups, a group with one cluster, a group whose weight is all zero, outcomes
+    # crowded near 1 with tiny spread (cancellation in totals-minus-group; outcomes are in
+    # [0, 1], SPEC §2), a single overall maximum inside one group
+    cases = [
+        (np.r_[np.full(5, 0.5), np.full(5, 0.5), np.linspace(0, 1, 6)], np.repeat([0, 1, 2], [5, 5, 6]),
+         None),
+        (np.r_[np.full(4, 0.2), np.full(4, 0.7), 0.9], np.repeat([0, 1, 2], [4, 4, 1]), None),
+        (np.r_[0.1, 0.3, 0.2, 0.8, 0.9, 0.85, 0.4], np.array([0, 0, 1, 1, 2, 2, 2]),
+         np.array([0, 0, 1, 1, 1, 1, 1.0])),
+        (1 - 1e-4 * np.random.default_rng(3).random(300), np.random.default_rng(4).integers(0, 30, 300), None),
+        (np.r_[np.zeros(10), 1.0, np.full(9, 0.5)], np.repeat([0, 1], 10), None),
+    ]
+    for y, g, w in cases:
+        new = group_vs_rest_tests(y, sensitive_features=g, sample_weight=w)
+        for t, (n_in, m_in, m_out, stat, p) in zip(new, _old_welch_tests(y, g, None, w)):
+            assert t.n_clusters == n_in
+            assert _close(t.mean_group, m_in) and _close(t.mean_rest, m_out)
+            assert _close(t.statistic, stat, 1e-8) and _close(t.p_value, p, 1e-10), (t, stat, p)
+
+
+def test_many_groups_single_row_groups_are_kept_with_a_reason() -> None:
+    rng = np.random.default_rng(0)
+    g = np.r_[np.arange(3000), rng.integers(0, 3000, 3000)]
+    y = rng.random(g.shape[0])
+    tests = group_vs_rest_tests(y, sensitive_features=g, alpha=None)
+    assert len(tests) == 3000
+    singles = [t for t in tests if t.n_clusters == 1]
+    assert singles and all(math.isnan(t.p_value) and "group has 1 cluster" in t.reason for t in singles)
+    old = _old_welch_tests(y, g)
+    for t, (n_in, m_in, m_out, stat, p) in zip(tests[:300], old[:300]):
+        assert _close(t.mean_rest, m_out) and _close(t.p_value, p)
