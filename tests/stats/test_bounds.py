@@ -88,6 +88,17 @@ def test_clopper_pearson_matches_beta_quantiles(k: int, n: int) -> None:
     assert iv.estimate == pytest.approx(k / n)
 
 
+@pytest.mark.parametrize("k,n,delta", [(0, 20, 0.05), (3, 20, 0.05), (20, 20, 0.1), (37, 120, 0.01), (1, 1, 0.05),
+                                       (500, 1000, 0.001)])
+def test_clopper_pearson_equals_statsmodels_beta_interval(k: int, n: int, delta: float) -> None:
+    """scipy's beta quantiles give statsmodels' exact interval, so bounds.py needs no statsmodels."""
+    proportion_confint = pytest.importorskip("statsmodels.stats.proportion").proportion_confint
+    lo, hi = proportion_confint(k, n, alpha=delta, method="beta")
+    iv = mean_interval(np.r_[np.ones(k), np.zeros(n - k)], delta=delta, method="clopper-pearson")
+    assert iv.lower == pytest.approx(lo, abs=1e-12)
+    assert iv.upper == pytest.approx(hi, abs=1e-12)
+
+
 def test_clopper_pearson_bounds_ties_conservatively_and_refuses_soft_values_and_weights() -> None:
     # A tie (½) counts 0 for the lower bound and 1 for the upper bound.
     tied = mean_interval([0, 1, 0.5, 1], delta=0.05, method="clopper-pearson")

@@ -322,6 +322,68 @@ def test_n_required_with_betting_is_plausible() -> None:
     assert wins(n // 4) <= 2
 
 
+def _pooled_sd(groups: list[np.ndarray]) -> float:
+    return math.sqrt(sum(float(np.sum((x - x.mean()) ** 2)) for x in groups) / sum(x.size - 1 for x in groups))
+
+
+@pytest.mark.parametrize("bound,hard", [("auto", False), ("hoeffding", False), ("auto", True), ("bernstein", False)])
+def test_n_required_is_what_the_plan_engine_plans(bound: str, hard: bool) -> None:
+    """The certificate's "rows needed" is plan_constraint's n for the same design, bound and level
+    (assumed gap = the estimate, σ = pooled sd, power 1/2, max_n = 100x the smallest group)."""
+    from faro_audit.stats.planning import plan_constraint
+
+    rng = np.random.default_rng(11)
+    rows = {"a": 400, "b": 300, "c": 350}
+    means = {"a": 0.5, "b": 0.53, "c": 0.51}
+    values = {
+        g: (rng.random(n) < means[g]).astype(float) if hard else rng.beta(20 * means[g], 20 * (1 - means[g]), n)
+        for g, n in rows.items()
+    }
+    samples = tuple(MeanSample(("s", g), g, v, None, v.size) for g, v in values.items())
+    c = Constraint("dp", "hard" if hard else "soft", "g", "between_groups", 0.06)
+    (cert,) = certify([CertificateRequest(c, (samples,), binary=hard)], bound=bound).certificates
+    assert cert.verdict == "inconclusive" and cert.n_required is not None
+    plan = plan_constraint(
+        metric="dp", method="between_groups", epsilon=0.06, true_gap=cert.estimate,
+        sd=_pooled_sd(list(values.values())), n_groups=3, n_classes=1, outcome=c.outcome, design="unpaired",
+        delta=cert.delta_per_interval, n_constraints=1, power=0.5, bound=bound, min_group_size=30,
+        max_n=100 * min(rows.values()),
+    )
+    assert plan.status == "planned"
+    assert cert.n_required == plan.n
+    assert f"about {plan.n} rows per group would decide it" in cert.reason
+
+
+def test_n_required_of_a_paired_design_is_what_the_plan_engine_plans() -> None:
+    from faro_audit.stats.planning import plan_constraint
+
+    rng = np.random.default_rng(3)
+    n = 200
+    base = rng.beta(4, 4, n)
+    o_a, o_b = np.clip(base + rng.normal(0, 0.05, n), 0, 1), np.clip(base + 0.03 + rng.normal(0, 0.05, n), 0, 1)
+    samples = (MeanSample(("p", "a"), "a", o_a, None, n), MeanSample(("p", "b"), "b", o_b, None, n))
+    contrast = ContrastSample(("p", "a-b"), "a − b", o_a - o_b, None, n)
+    req = CertificateRequest(dp(0.04), (samples,), paired=((contrast,),))
+    (cert,) = certify([req]).certificates
+    assert cert.design == "paired" and cert.verdict == "inconclusive"
+    d = o_a - o_b
+    plan = plan_constraint(metric="dp", method="between_groups", epsilon=0.04, true_gap=cert.estimate,
+                           sd=float(np.std(d, ddof=1)), n_groups=2, design="paired",
+                           delta=cert.delta_per_interval, power=0.5, max_n=100 * n)
+    assert plan.status == "planned" and cert.n_required == plan.n
+    assert f"about {plan.n} twin sets per group" in cert.reason
+
+
+def test_n_required_undecidable_within_100x_the_data() -> None:
+    rng = np.random.default_rng(2)
+    samples = tuple(MeanSample(("u", g), g, rng.beta(10 * m, 10 * (1 - m), 200), None, 200)
+                    for g, m in (("a", 0.5), ("b", 0.55)))
+    est = abs(samples[1].values.mean() - samples[0].values.mean())
+    (cert,) = certify([CertificateRequest(dp(est + 1e-6), (samples,))]).certificates
+    assert cert.verdict == "inconclusive" and cert.n_required is None
+    assert "undecidable near epsilon" in cert.reason
+
+
 # --------------------------------------------------------------------------- overall, validation
 
 
