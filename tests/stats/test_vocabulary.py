@@ -11,8 +11,20 @@ from faro_audit.errors import FaroUsageError
 
 
 def test_every_layer_shares_the_vocabulary_objects() -> None:
-    from faro_audit.audit.constraints import DEFAULT_SPECS, METRICS, OUTCOMES, ConstraintSpec
-    from faro_audit.stats import bootstrap, bootstrap_gaps, bounds, certificate_requests, certificates, planning
+    from faro_audit.audit.constraints import (
+        DEFAULT_SPECS,
+        METRICS,
+        OUTCOMES,
+        ConstraintSpec,
+    )
+    from faro_audit.stats import (
+        bootstrap,
+        bootstrap_gaps,
+        bounds,
+        certificate_requests,
+        certificates,
+        planning,
+    )
 
     assert certificate_requests.Constraint is v.Constraint and certificates.Constraint is v.Constraint
     assert issubclass(ConstraintSpec, v.Constraint)
