@@ -56,7 +56,7 @@ def _what(err: BaseException) -> str:
         return f"it called sys.exit({_clean(repr(err.code), 60)})"
     if isinstance(err, _ScorerExited):
         return f"it called os._exit({_clean(repr(err.code), 60)})"
-    return f"{type(err).__name__}: {_clean(err)}"
+    return f"raised {type(err).__name__}: {_clean(err)}"
 
 
 @contextmanager

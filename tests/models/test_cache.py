@@ -150,3 +150,28 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(capsys: pytest.CaptureFix
     assert "12/12" in err and "row/s" in err
     score_table(_table(6), CountingScorer(), cache=False, progress=None, check_batch_invariance=0)
     assert capsys.readouterr().err == ""  # stderr is captured, not a terminal
+
+
+def test_unusable_caches_are_skipped_with_one_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import sqlite3
+
+    from faro_audit.models.cache import ScoreCache
+
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "scores.sqlite3").write_bytes(b"garbage" * 200)
+    other = tmp_path / "other"
+    other.mkdir()
+    db = sqlite3.connect(other / "scores.sqlite3")
+    db.execute("CREATE TABLE scores (a, b)")
+    db.commit()
+    db.close()
+    before = (other / "scores.sqlite3").read_bytes()
+    for directory, why in ((corrupt, "not a database"), (other, "another schema")):
+        with ScoreCache(directory) as cache:
+            assert cache.disabled and why in cache.disabled
+            cache.put("fp", [("k", 1.0, False)])
+            assert cache.get("fp", ["k"]) == {} and cache.count("fp") == 0
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "warning: score cache" in err
+    assert (other / "scores.sqlite3").read_bytes() == before

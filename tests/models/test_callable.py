@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -92,3 +93,41 @@ def test_looks_like_callable() -> None:
     assert looks_like_callable("pkg.mod:func") and looks_like_callable("a/b.py:Cls.meth")
     assert not looks_like_callable("C:") and not looks_like_callable("models/rm")
     assert not looks_like_callable("x:1bad")
+
+
+HOSTILE = '''
+import os, sys
+def exit0(p, r): sys.exit(0)
+def osexit(p, r): os._exit(1)
+def nan(p, r): return [float("nan")] * len(r)
+def strings(p, r): return ["1"] * len(r)
+def interrupt(p, r): raise KeyboardInterrupt
+'''
+
+
+@pytest.mark.parametrize(("func", "match"), [("exit0", r"called sys.exit\(0\)"),
+                                             ("osexit", r"called os._exit\(1\)"),
+                                             ("nan", "non-finite"), ("strings", "not numbers")])
+def test_scorer_failures_in_process_name_the_callable(tmp_path: Path, func: str, match: str) -> None:
+    """The sequential path scores in this process: exits become errors, the process lives on."""
+    path = tmp_path / "hostile.py"
+    path.write_text(HOSTILE)
+    real_exit = os._exit
+    with pytest.raises(FaroInputError, match=match) as info:
+        load_scorer(f"{path}:{func}").score(["a"], ["b"])
+    assert f"{path}:{func}" in str(info.value) and "\n" not in str(info.value)
+    assert os._exit is real_exit
+
+
+def test_keyboard_interrupt_in_scorer_stays_an_interrupt(tmp_path: Path) -> None:
+    path = tmp_path / "hostile.py"
+    path.write_text(HOSTILE)
+    with pytest.raises(KeyboardInterrupt):
+        load_scorer(f"{path}:interrupt").score(["a"], ["b"])
+
+
+def test_sys_exit_at_import_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "exits.py"
+    path.write_text("import sys\nsys.exit(0)\n")
+    with pytest.raises(FaroInputError, match=r"importing .* failed \(it called sys.exit\(0\)\)"):
+        load_scorer(f"{path}:f")
