@@ -51,12 +51,17 @@ def cluster_means(
     uniq, inv = np.unique(key, return_inverse=True)
     wsum = np.bincount(inv, weights=weight)
     vsum = np.bincount(inv, weights=weight * values)
-    group_of = uniq // n_clusters
+    group_of = uniq // n_clusters  # ascending: ``uniq`` is sorted and groups lead the key
     rows = np.bincount(groups)
+    present = np.unique(groups)
+    # Each group's units are one contiguous run of ``uniq``: split them in O(U + K), not
+    # one O(U) scan per group.
+    cuts = np.searchsorted(group_of, np.r_[present, present[-1] + 1] if present.size else present)
     out: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
-    for g in np.unique(groups):
-        sel = (group_of == g) & (wsum > 0)
-        out[int(g)] = (vsum[sel] / wsum[sel], wsum[sel], int(rows[g]))
+    for j, g in enumerate(present):
+        ws, vs = wsum[cuts[j]:cuts[j + 1]], vsum[cuts[j]:cuts[j + 1]]
+        keep = ws > 0
+        out[int(g)] = (vs[keep] / ws[keep], ws[keep], int(rows[g]))
     return out
 
 
@@ -173,7 +178,10 @@ def _class_request_parts(
     s, w, singletons = _samples(name, values, labels, codes, arrays, rows, spec.attribute, klass)  # type: ignore[arg-type]
     if len(s) < 2:
         return s, w, singletons, None, ""
-    group_codes = [int(np.flatnonzero(labels == smp.group)[0]) for smp in s]
+    code_of: dict[str, int] = {}
+    for i, lab in enumerate(labels):
+        code_of.setdefault(str(lab), i)  # first code of each label, as flatnonzero(...)[0]
+    group_codes = [code_of[smp.group] for smp in s]  # O(K), not one O(K) scan per group
     pairing = _pairing(values, codes, arrays, rows, group_codes)
     if isinstance(pairing, str):
         return s, w, singletons, None, pairing
