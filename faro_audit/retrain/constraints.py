@@ -191,18 +191,19 @@ class ConstraintSet:
                     self._codes[c.attribute] = torch.as_tensor(np.asarray(groups[c.attribute][0]),
                                                                dtype=torch.long)
                 continue
-            if c.attribute not in groups:
+            attr = c.attribute
+            if attr is None or attr not in groups:
                 raise FaroUsageError(
-                    f"constraint {c.text}: attribute {c.attribute!r} is not a group column; "
+                    f"constraint {c.text}: attribute {attr!r} is not a group column; "
                     f"use one of {', '.join(groups)}"
                 )
-            codes, labels = groups[c.attribute]
-            self._codes[c.attribute] = torch.as_tensor(np.asarray(codes), dtype=torch.long)
-            self._labels[c.attribute] = tuple(str(x) for x in labels)
+            codes, labels = groups[attr]
+            self._codes[attr] = torch.as_tensor(np.asarray(codes), dtype=torch.long)
+            self._labels[attr] = tuple(str(x) for x in labels)
             K = len(labels)
             if c.method == "to_overall":
                 for sign in ("m[{a}] − m_pool ≤ ε", "m_pool − m[{a}] ≤ ε"):
-                    for a in self._labels[c.attribute]:
+                    for a in self._labels[attr]:
                         owner.append(j)
                         desc.append(f"{c.name}: " + sign.format(a=a))
             else:

@@ -80,9 +80,9 @@ class MeanSample:
         """True when ``other`` carries the same values, weights and row count."""
         if self.n_rows != other.n_rows or not np.array_equal(self.values, other.values):
             return False
-        if (self.sample_weight is None) != (other.sample_weight is None):
-            return False
-        return self.sample_weight is None or np.array_equal(self.sample_weight, other.sample_weight)
+        if self.sample_weight is None or other.sample_weight is None:
+            return self.sample_weight is None and other.sample_weight is None
+        return bool(np.array_equal(self.sample_weight, other.sample_weight))
 
 
 @dataclass(frozen=True, eq=False)
@@ -197,11 +197,11 @@ class CertificateRequest:
             if len(set(labels)) != len(labels):
                 raise FaroUsageError(f"constraint {name}: group labels repeat within a class: {labels}")
         if self.shares is None:
-            shares = []
+            by_rows: list[tuple[float, ...]] = []
             for cls in classes:
                 rows = np.array([s.n_rows for s in cls], dtype=float)
-                shares.append(tuple(rows / rows.sum()) if rows.sum() > 0 else tuple(np.full(len(cls), 1.0 / len(cls))))
-            object.__setattr__(self, "shares", tuple(shares))
+                by_rows.append(tuple(rows / rows.sum()) if rows.sum() > 0 else tuple(np.full(len(cls), 1.0 / len(cls))))
+            object.__setattr__(self, "shares", tuple(by_rows))
         else:
             shares = tuple(tuple(float(v) for v in sh) for sh in self.shares)
             if len(shares) != len(classes) or any(len(sh) != len(cls) for sh, cls in zip(shares, classes)):
@@ -211,10 +211,10 @@ class CertificateRequest:
                     raise FaroUsageError(f"constraint {name}: group shares {sh} must be >= 0 and sum to 1")
             object.__setattr__(self, "shares", shares)
         if self.class_labels is not None:
-            labels = tuple(str(v) for v in self.class_labels)
-            if len(labels) != len(classes):
-                raise FaroUsageError(f"constraint {name}: {len(labels)} class labels for {len(classes)} classes")
-            object.__setattr__(self, "class_labels", labels)
+            names = tuple(str(v) for v in self.class_labels)
+            if len(names) != len(classes):
+                raise FaroUsageError(f"constraint {name}: {len(names)} class labels for {len(classes)} classes")
+            object.__setattr__(self, "class_labels", names)
         if self.paired is not None:
             paired = tuple(tuple(p) for p in self.paired)
             if c.metric == "cf" or len(paired) != len(classes):

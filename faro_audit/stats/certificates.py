@@ -243,7 +243,7 @@ def certify(
             Certificate(
                 metric=c.metric,
                 outcome=c.outcome,
-                attribute=c.attribute,
+                attribute=c.attribute or "",
                 method=c.method,
                 epsilon=c.epsilon,
                 delta=d,

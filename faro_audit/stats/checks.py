@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -163,7 +164,7 @@ def check_weights(sample_weight: object, n: int, m: int) -> np.ndarray:
         w = w[:, None]
     if w.ndim != 2 or w.shape[0] != n or w.shape[1] not in (1, m):
         raise FaroInputError(
-            f"sample_weight: expected shape ({n},) or ({n}, {m}), got {np.shape(sample_weight)}"
+            f"sample_weight: expected shape ({n},) or ({n}, {m}), got {np.asarray(sample_weight).shape}"
         )
     bad = np.flatnonzero(~(np.isfinite(w) & (w >= 0)).all(axis=1))
     if bad.size:
@@ -247,7 +248,7 @@ def seed_sequence(random_state: object) -> np.random.SeedSequence:
     )
 
 
-def encode_group_column(sensitive_features: object, n: int) -> tuple[tuple[Hashable, ...], np.ndarray]:
+def encode_group_column(sensitive_features: Any, n: int) -> tuple[tuple[Hashable, ...], np.ndarray]:
     """Group labels and codes of ``n`` rows (:func:`faro_audit.metrics.groups.encode_groups`).
 
     Parameters

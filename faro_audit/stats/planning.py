@@ -374,7 +374,10 @@ def plan_constraint(
         # (mean_interval on a representative sample, several permutations) and search again.
         for _ in range(3):
             ratios = betting_ratios(n_cl, two_sided_level, var_bound)
-            n_new = smallest_true(lambda n, r=ratios: prob(n, r)[0] >= pw, top)
+            def enough(n: int, r: np.ndarray = ratios) -> bool:
+                return prob(n, r)[0] >= pw
+
+            n_new = smallest_true(enough, top)
             if n_new == n_cl:
                 break
             n_cl = n_new
