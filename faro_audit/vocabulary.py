@@ -299,10 +299,26 @@ class Constraint:
         return METRIC_METHODS[self.metric]
 
     def for_attribute(self, attribute: str | None) -> Constraint:
-        """The same constraint on another group column (a copy of the same type)."""
+        """The same constraint on another group column.
+
+        Parameters
+        ----------
+        attribute : str or None
+
+        Returns
+        -------
+        Constraint
+            A copy of the same type (subclasses keep their extra fields).
+        """
         return replace(self, attribute=attribute)
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready fields plus ``label``."""
+        """JSON-ready fields plus ``label``.
+
+        Returns
+        -------
+        dict
+            ``metric``, ``outcome``, ``attribute``, ``method``, ``epsilon`` and ``label``.
+        """
         return {"metric": self.metric, "outcome": self.outcome, "attribute": self.attribute,
                 "method": self.method, "epsilon": float(self.epsilon), "label": self.label}

@@ -49,11 +49,27 @@ class ConstraintSpec(Constraint):
 
     @classmethod
     def from_constraint(cls, c: Constraint, text: str = "") -> ConstraintSpec:
-        """The spec of a constraint, with the source ``text`` (default: its label)."""
+        """The spec of a constraint.
+
+        Parameters
+        ----------
+        c : Constraint
+        text : str
+            The source text (default: the constraint's label).
+
+        Returns
+        -------
+        ConstraintSpec
+        """
         return cls(c.metric, c.method, c.outcome, c.attribute, c.epsilon, text)
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready fields plus ``label`` and ``text``."""
+        """JSON-ready fields plus ``label`` and ``text``.
+
+        Returns
+        -------
+        dict
+        """
         return {**super().as_dict(), "text": self.text}
 
 

@@ -77,8 +77,18 @@ class TrainingConstraint(Constraint):
 
     @classmethod
     def from_spec(cls, spec: Any) -> TrainingConstraint:
-        """From any object with ``metric``, ``method``, ``outcome``, ``attribute``, ``epsilon``
-        (e.g. :class:`faro_audit.audit.constraints.ConstraintSpec`)."""
+        """The training constraint of any constraint-like object.
+
+        Parameters
+        ----------
+        spec : object
+            With ``metric``, ``method``, ``outcome``, ``attribute``, ``epsilon`` (e.g. a
+            :class:`faro_audit.audit.constraints.ConstraintSpec` or a vocabulary Constraint).
+
+        Returns
+        -------
+        TrainingConstraint
+        """
         return cls(spec.metric, spec.method, spec.outcome, spec.attribute, float(spec.epsilon))
 
     @property
@@ -87,13 +97,33 @@ class TrainingConstraint(Constraint):
         return self.label
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready fields (the manifest's constraint entry), ``text`` the label."""
+        """JSON-ready fields (the manifest's constraint entry), ``text`` the label.
+
+        Returns
+        -------
+        dict
+        """
         return {"metric": self.metric, "method": self.method, "outcome": self.outcome,
                 "attribute": self.attribute, "epsilon": float(self.epsilon), "text": self.text}
 
 
 def pair_outcome(margin: torch.Tensor, *, hard: bool, temperature: float) -> torch.Tensor:
-    """o = σ(d/T) (soft) or 1[d > 0] with ties ½ (hard), SPEC §2."""
+    """The bounded outcome of pair margins (SPEC §2).
+
+    Parameters
+    ----------
+    margin : torch.Tensor
+        Margins d = r(chosen) − r(rejected).
+    hard : bool
+        Hard outcome 1[d > 0] with ties ½ instead of the soft σ(d/T).
+    temperature : float
+        T of the soft outcome.
+
+    Returns
+    -------
+    torch.Tensor
+        o = σ(d/T) (soft, differentiable) or (sign(d) + 1)/2 (hard).
+    """
     if hard:
         return (torch.sign(margin) + 1.0) / 2.0
     return torch.sigmoid(margin / temperature)
@@ -244,6 +274,11 @@ class ConstraintSet:
         proxy : bool
             True: soft outcomes everywhere (differentiable proxies). False: each constraint's
             own outcome (the true constraints).
+
+        Returns
+        -------
+        torch.Tensor, shape (m,)
+            One value per one-sided constraint, in the order of :attr:`descriptions`.
         """
         T = self.temperature
         rows_t = torch.as_tensor(np.asarray(rows), dtype=torch.long)
@@ -276,7 +311,18 @@ class ConstraintSet:
         return torch.cat(out)
 
     def gaps(self, values: np.ndarray) -> np.ndarray:
-        """Per-constraint gap g_j = max over its one-sided values + ε_j."""
+        """Per-constraint gaps from the one-sided values.
+
+        Parameters
+        ----------
+        values : ndarray of shape (m,)
+            One-sided values c_i = g_i − ε_i (e.g. :meth:`values` as numpy).
+
+        Returns
+        -------
+        ndarray of shape (J,)
+            g_j = max(0, max_{i owned by j} c_i + ε_j).
+        """
         v = np.asarray(values, dtype=np.float64).reshape(self.n_one_sided)
         g = np.full(len(self.constraints), -np.inf)
         np.maximum.at(g, self.owner, v)

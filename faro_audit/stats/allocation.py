@@ -99,7 +99,29 @@ class IntervalCache:
 
     def get(self, key: Hashable, values: np.ndarray, weight: np.ndarray | None, level: float, *,
             binary: bool) -> Interval:
-        """Two-sided interval at miscoverage ``level`` of the mean of ``values`` in [0, 1]."""
+        """Two-sided interval at miscoverage ``level`` of the mean of ``values`` in [0, 1].
+
+        Computed once per (key, level) and cached; the bound is ``auto`` resolved from the design
+        (:func:`~faro_audit.stats.bounds.resolve_bound`), the betting permutation seeded by
+        (random_state, crc32(key)).
+
+        Parameters
+        ----------
+        key : hashable
+            Identity of the mean.
+        values : ndarray of shape (n,)
+            Values in [0, 1].
+        weight : ndarray of shape (n,) or None
+            Cluster weights.
+        level : float
+            Two-sided miscoverage δ′ of this interval (capped below 1).
+        binary : bool
+            The outcome is hard by construction (``auto`` may pick Clopper–Pearson).
+
+        Returns
+        -------
+        Interval
+        """
         level = min(float(level), 0.999999)
         ck = (key, level)
         iv = self._cache.get(ck)
@@ -112,18 +134,45 @@ class IntervalCache:
         return iv
 
     def group(self, s: MeanSample, level: float, *, binary: bool) -> Interval:
+        """The interval of one group mean (:meth:`get`); errors name the group.
+
+        Parameters
+        ----------
+        s : MeanSample
+        level : float
+            Two-sided miscoverage.
+        binary : bool
+            Hard outcome by construction.
+
+        Returns
+        -------
+        Interval
+        """
         try:
             return self.get(s.key, s.values, s.sample_weight, level, binary=binary)
         except FaroError as err:
             raise type(err)(f"group {s.group!r}: {err}") from None
 
     def contrast(self, c: ContrastSample, level: float) -> tuple[float, float, float, str]:
-        """(estimate, L, U, method) of a contrast in [−1, 1], bounded as the mean of (d + 1)/2."""
+        """A paired contrast in [−1, 1], bounded as the mean of (d + 1)/2 and mapped back.
+
+        Parameters
+        ----------
+        c : ContrastSample
+        level : float
+            Two-sided miscoverage.
+
+        Returns
+        -------
+        (estimate, L, U, method) : (float, float, float, str)
+            2·(mean, lower, upper of (d + 1)/2) − 1, and the bound used.
+        """
         iv = self.get(c.key, (c.values + 1.0) / 2.0, c.sample_weight, level, binary=False)
         return 2.0 * iv.estimate - 1.0, 2.0 * iv.lower - 1.0, 2.0 * iv.upper - 1.0, iv.method
 
     @property
     def n_intervals(self) -> int:
+        """Distinct (mean, level) intervals computed so far (reported as ``n_intervals``)."""
         return len(self._cache)
 
 
@@ -132,7 +181,18 @@ def _n_classes(req: CertificateRequest) -> int:
 
 
 def allocation_text(req: CertificateRequest) -> str:
-    """One line saying how this constraint's δ_j is spent (for the report)."""
+    """One line saying how this constraint's δ_j is spent (for the report).
+
+    Parameters
+    ----------
+    req : CertificateRequest
+
+    Returns
+    -------
+    str
+        e.g. ``unpaired box: UCB from top and bottom group, each one-sided at delta_j/4; ...``
+        (the levels of the module table).
+    """
     c = req.constraint
     if c.metric == "cf":
         return "UCB and LCB one-sided at delta_j/2 each (mean twin-set spread)"
@@ -166,7 +226,24 @@ def _gap_estimate(means: np.ndarray, method: str, shares: np.ndarray) -> float:
 
 
 def bound_request(req: CertificateRequest, delta_j: float, cache: IntervalCache) -> RequestBounds:
-    """LCB and UCB of one constraint at its share ``delta_j`` of δ (module docstring)."""
+    """LCB and UCB of one constraint at its share ``delta_j`` of δ (module docstring).
+
+    Parameters
+    ----------
+    req : CertificateRequest
+        The constraint and its data.
+    delta_j : float
+        The constraint's share of δ; each side gets α = δ_j / 2, split over the events that
+        can make that side wrong (module table).
+    cache : IntervalCache
+        Intervals shared across constraints (one per mean and level).
+
+    Returns
+    -------
+    RequestBounds
+        Estimate, LCB (clipped at 0 and at the estimate) and UCB (at 1 and the estimate), the
+        bounds used, group and contrast intervals, and the unclipped ends.
+    """
     c = req.constraint
     alpha = delta_j / 2.0
     methods: set[str] = set()

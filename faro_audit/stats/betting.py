@@ -199,10 +199,23 @@ def _betting_endpoints(
 def betting_half_width(n: float, delta: float, variance: float) -> float:
     """Approximate half-width of the betting interval at ``n`` (effective) values.
 
-    h = ``BETTING_WIDTH_FACTOR`` · sqrt(2 V ln(2/δ) / n) + ``BETTING_WIDTH_OFFSET`` · ln(2/δ) / n.
     The leading term is the asymptotic half-width of the hedged betting interval (WSR 2024
     §5.1, θ = 1/2); factor and offset are calibrated against :func:`betting_interval`
     (docs/statistics.md). Inputs are not checked (callers do).
+
+    Parameters
+    ----------
+    n : float
+        Effective number of values, > 0.
+    delta : float
+        Two-sided miscoverage in (0, 1).
+    variance : float
+        Per-value variance V in [0, 1/4].
+
+    Returns
+    -------
+    float
+        h = ``BETTING_WIDTH_FACTOR`` · sqrt(2 V ln(2/δ) / n) + ``BETTING_WIDTH_OFFSET`` · ln(2/δ) / n.
     """
     lg = math.log(2.0 / delta)
     return BETTING_WIDTH_FACTOR * math.sqrt(2.0 * variance * lg / n) + BETTING_WIDTH_OFFSET * lg / n

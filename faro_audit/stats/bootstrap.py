@@ -134,7 +134,18 @@ class BootstrapGroupMeans:
         return np.isnan(self.replicates).sum(axis=0)
 
     def outcome(self, j: int) -> BootstrapGroupMeans:
-        """The single-outcome result of column ``j`` (shared draws)."""
+        """The single-outcome result of column ``j`` (shared draws).
+
+        Parameters
+        ----------
+        j : int
+            Outcome column (negative counts from the end).
+
+        Returns
+        -------
+        BootstrapGroupMeans
+            1-D ``estimate`` and 2-D ``replicates`` of that column.
+        """
         if self.estimate.ndim != 2 or not -self.estimate.shape[1] <= j < self.estimate.shape[1]:
             raise FaroUsageError(
                 f"outcome: column {j} does not exist; this result has estimate shape "
@@ -147,7 +158,18 @@ class BootstrapGroupMeans:
         )
 
     def interval(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-        """Percentile interval of every group mean (see :func:`percentile_interval`)."""
+        """Percentile interval of every group mean (see :func:`percentile_interval`).
+
+        Parameters
+        ----------
+        level : float
+            Confidence level 1 − α in (0, 1).
+
+        Returns
+        -------
+        (lower, upper) : tuple of ndarray
+            The α/2 and 1 − α/2 quantiles of each group's replicates (NaN replicates left out).
+        """
         lo, hi = percentile_interval(self.replicates, level=level)
         return np.asarray(lo), np.asarray(hi)
 
@@ -163,7 +185,18 @@ class BootstrapGroupStatistic:
     n_clusters: np.ndarray = field(repr=False)
 
     def interval(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-        """Percentile interval per group (see :func:`percentile_interval`)."""
+        """Percentile interval per group (see :func:`percentile_interval`).
+
+        Parameters
+        ----------
+        level : float
+            Confidence level 1 − α in (0, 1).
+
+        Returns
+        -------
+        (lower, upper) : tuple of ndarray
+            The α/2 and 1 − α/2 quantiles of each group's replicates.
+        """
         lo, hi = percentile_interval(self.replicates, level=level)
         return np.asarray(lo), np.asarray(hi)
 
@@ -263,6 +296,25 @@ def bootstrap_class_group_means(
     all classes share the cluster draws (clusters holding rows of both classes stay whole).
     Each class keeps only the groups that have rows (positive weight) in it; a replicate in
     which a group drew no rows of the class is NaN (counted by ``n_undefined``).
+
+    Parameters
+    ----------
+    y_score : array-like of shape (n,) or (n, M)
+        Outcomes.
+    y_true : array-like of shape (n,)
+        Class of each row (e.g. the human label); missing values are an error.
+    sensitive_features : array-like
+        Group per row.
+    clusters : array-like of shape (n,), optional
+        Cluster per row (resampled whole).
+    sample_weight : array-like of shape (n,), optional
+        Row weights w.
+    n_boot : int
+        Replicates B.
+    random_state : int, SeedSequence or None
+        Seed (recorded in reports).
+    n_jobs : int or None
+        Threads (all CPUs when None).
 
     Returns
     -------

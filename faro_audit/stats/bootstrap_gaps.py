@@ -356,6 +356,23 @@ def bootstrap_eo_gap(
     interval is NaN. ``boots`` typically comes from :func:`bootstrap_class_group_means` (shared
     cluster draws); results of separate calls (a bootstrap stratified by class as well) are
     accepted too (replicate b of each class then forms the joint replicate b).
+
+    Parameters
+    ----------
+    boots : mapping class → BootstrapGroupMeans
+        One single-outcome result per label class, all with the same B.
+    method : {"between_groups", "to_overall"}
+        :data:`faro_audit.vocabulary.GAP_METHODS`.
+    shares : mapping class → shares, optional
+        Group shares of the pooled mean per class (``to_overall``); default each class's
+        weight shares.
+    level : float
+        Confidence level 1 − α of the simultaneous interval.
+
+    Returns
+    -------
+    BootstrapGap
+        Δ_EO, its simultaneous max-t interval (descriptive), replicates and the contrasts.
     """
     if not boots:
         raise FaroUsageError("boots: expected at least one class, got an empty mapping")

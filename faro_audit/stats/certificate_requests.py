@@ -77,7 +77,17 @@ class MeanSample:
         object.__setattr__(self, name, arr)
 
     def same_data(self, other: MeanSample) -> bool:
-        """True when ``other`` carries the same values, weights and row count."""
+        """Whether two samples carry the same data (then one key may name both).
+
+        Parameters
+        ----------
+        other : MeanSample
+
+        Returns
+        -------
+        bool
+            True when ``other`` has equal values, weights (both None or equal) and row count.
+        """
         if self.n_rows != other.n_rows or not np.array_equal(self.values, other.values):
             return False
         if self.sample_weight is None or other.sample_weight is None:

@@ -115,6 +115,11 @@ def pilot_estimates(
         contrasts (ρ = 0, m = 1: sets are taken as independent).
     soft : bool
         Also measure the share of saturated values (SPEC §2).
+
+    Returns
+    -------
+    PilotEstimate
+        Gap, pooled sd, ICC and cluster size (paired: of the within-set contrasts).
     """
     x = np.asarray(values, dtype=np.float64)
     if x.ndim != 1 or x.size == 0:
@@ -182,7 +187,18 @@ def _paired_contrasts(x: np.ndarray, codes: np.ndarray, k: int, twin_ids: ArrayL
 
 
 def cf_pilot_estimates(spreads: ArrayLike) -> PilotEstimate:
-    """Mean and sd of a pilot's twin-set spreads s_k (the cf gap and its σ)."""
+    """Mean and sd of a pilot's twin-set spreads s_k (the cf gap and its σ).
+
+    Parameters
+    ----------
+    spreads : array-like of shape (n_sets,)
+        s_k = max − min of the outcome within twin set k, at least two sets.
+
+    Returns
+    -------
+    PilotEstimate
+        gap = mean_k s_k, sd = min(sd_k s_k, ½), design ``twin-set spreads``.
+    """
     s = np.asarray(spreads, dtype=np.float64)
     if s.ndim != 1 or s.size < 2:
         raise FaroInputError("pilot: a cf plan needs at least two twin sets with two or more rows")

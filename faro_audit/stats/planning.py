@@ -171,18 +171,53 @@ class Plan:
     reason: str
 
     def as_dict(self) -> dict[str, object]:
-        """JSON-ready fields."""
+        """JSON-ready fields.
+
+        Returns
+        -------
+        dict
+            field name → value, every field of the plan.
+        """
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 def worst_case_sd(metric: str, design: str) -> float:
-    """σ when nothing is known: 1/2 for values in [0, 1], 1 for a contrast in [−1, 1]."""
+    """σ when nothing is known (the largest standard deviation the values can have).
+
+    Parameters
+    ----------
+    metric : {"dp", "eo", "cf"}
+    design : {"paired", "unpaired", "twin-set spreads"}
+
+    Returns
+    -------
+    float
+        1/2 for values in [0, 1], 1 for a paired contrast in [−1, 1].
+    """
     return 1.0 if design == "paired" and metric != "cf" else 0.5
 
 
 def one_sided_levels(metric: str, method: str, design: str, *, n_groups: int, delta_j: float,
                      n_classes: int = 1) -> tuple[float, float]:
-    """One-sided level of each bound on the UCB side and on the LCB side (module table)."""
+    """One-sided level of each bound on the UCB side and on the LCB side (module table).
+
+    Parameters
+    ----------
+    metric : {"dp", "eo", "cf"}
+    method : {"between_groups", "to_overall", "mean_spread"}
+    design : {"paired", "unpaired", "twin-set spreads"}
+    n_groups : int
+        K.
+    delta_j : float
+        The constraint's share of δ; α = δ_j / 2 per side.
+    n_classes : int
+        C label classes (the LCB side is split over them).
+
+    Returns
+    -------
+    (upper, lower) : tuple of float
+        e.g. unpaired between groups: (α/2, α/(2KC)); paired between groups: (α, α/(K(K−1)C)).
+    """
     alpha = delta_j / 2.0
     k, c = int(n_groups), int(n_classes)
     if metric == "cf":

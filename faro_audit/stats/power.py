@@ -155,7 +155,18 @@ class GapModel:
         self.z = np.random.default_rng(20240531).standard_normal((_MC_DRAWS, k))
 
     def se(self, se_g: float) -> float:
-        """Standard error of the worst pair's (or group's) gap estimate."""
+        """Standard error of the worst pair's (or group's) gap estimate.
+
+        Parameters
+        ----------
+        se_g : float
+            Standard error of one group's (unit's) mean estimate.
+
+        Returns
+        -------
+        float
+            se_g (cf), se_g·√2 (between groups) or se_g·sqrt((K − 1)/K) (anchored, equal shares).
+        """
         if self.metric == "cf":
             return se_g
         if self.method == "between_groups":
