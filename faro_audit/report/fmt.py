@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from faro_audit.audit.result import CertificateResult
+
+T = TypeVar("T")
 
 #: Control characters: illegal in XML 1.0 (C0 except tab/newline/return, lone surrogates,
 #: U+FFFE/U+FFFF), or able to drive a terminal (ESC, DEL, the C1 range including CSI U+009B).
@@ -199,6 +201,93 @@ def one_line(text: Any) -> str:
     return " ".join(("" if text is None else str(text)).split())
 
 
-def clean_text(text: Any) -> str:
-    """``str(text)`` with control characters (XML-illegal ones, DEL) replaced by U+FFFD."""
-    return _CONTROL.sub("\ufffd", "" if text is None else str(text))
+def clean_text(text: Any, *, keep_cr: bool = True) -> str:
+    """``str(text)`` with control characters replaced by U+FFFD.
+
+    Replaced: C0 controls except tab, newline (and carriage return unless ``keep_cr`` is
+    False), DEL, C1 controls (U+0080–U+009F), lone surrogates and U+FFFE/U+FFFF: everything
+    XML 1.0 forbids plus what a terminal or browser would act on. The one sanitiser of every
+    report output (junit.xml, summary.md, the terminal summary and report.html).
+    """
+    out = _CONTROL.sub("\ufffd", "" if text is None else str(text))
+    return out if keep_cr else out.replace("\r", "\ufffd")
+
+
+#: Per-group listings longer than this are cut to the :data:`SHOW_GROUPS` most extreme.
+LIST_GROUPS = 100
+#: Groups shown when a listing is cut.
+SHOW_GROUPS = 50
+#: Notes repeated (same wording up to quoted names and numbers) more often than this are
+#: shown once, with a count.
+REPEAT_NOTES = 3
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:e[+-]?\d+)?")
+
+
+def note_pattern(note: str) -> str:
+    """The wording of a note with quoted names and numbers blanked (its repeat key)."""
+    return _NUMBER.sub("#", _QUOTED.sub("'…'", str(note)))
+
+
+def aggregate_notes(notes: Iterable[Any], *, repeat: int = REPEAT_NOTES) -> list[str]:
+    """Notes with repeats folded into one line each, in order of first appearance.
+
+    Notes of one pattern (:func:`note_pattern`) that occur at most ``repeat`` times are kept as
+    they are; a pattern that occurs N > ``repeat`` times becomes its first note followed by
+    ``" (and N − 1 more like this, all in report.json)"``. Nothing else changes, so a handful of
+    distinct notes read exactly as before.
+
+    Parameters
+    ----------
+    notes : iterable of str
+    repeat : int
+
+    Returns
+    -------
+    list of str
+    """
+    items = ["" if n is None else str(n) for n in notes]
+    groups: dict[str, list[int]] = {}
+    for i, n in enumerate(items):
+        groups.setdefault(note_pattern(n), []).append(i)
+    out: list[str] = []
+    for idx in groups.values():
+        if len(idx) <= repeat:
+            out.extend(items[i] for i in idx)
+        else:
+            out.append(f"{items[idx[0]]} (and {len(idx) - 1:,} more like this, all in report.json)")
+    return out
+
+
+def more_groups(n_more: int) -> str:
+    """The line that stands for the groups a listing leaves out."""
+    return f"… and {n_more:,} more group{'s' if n_more != 1 else ''}, all in report.json"
+
+
+def cap_listing(items: Sequence[T], extremeness: Callable[[T], float], *, limit: int = LIST_GROUPS,
+                show: int = SHOW_GROUPS) -> tuple[list[T], int]:
+    """At most ``limit`` items as they are; above it the ``show`` most extreme, in input order.
+
+    Parameters
+    ----------
+    items : sequence
+        Per-group entries, in display order.
+    extremeness : callable
+        Larger is more extreme (e.g. |m_a − m_pool|, or −p); NaN counts as least extreme.
+    limit, show : int
+
+    Returns
+    -------
+    (shown, n_more) : list, int
+        The kept entries (display order preserved) and how many were left out.
+    """
+    if len(items) <= limit:
+        return list(items), 0
+
+    def key(i: int) -> float:
+        v = extremeness(items[i])
+        return -math.inf if v is None or not math.isfinite(float(v)) else float(v)
+
+    keep = sorted(sorted(range(len(items)), key=key, reverse=True)[:show])
+    return [items[i] for i in keep], len(items) - len(keep)

@@ -59,11 +59,32 @@ def _loader() -> jinja2.BaseLoader:
     return jinja2.FunctionLoader(load)
 
 
+def finalize_value(value: Any) -> Any:
+    """Jinja2 ``finalize``: every ``{{ … }}`` output loses its control characters.
+
+    Strings (escaped afterwards by autoescape) and pre-built markup (figures; their markup
+    stays markup) go through :func:`faro_audit.report.fmt.clean_text` with ``keep_cr=False``:
+    C0 controls other than tab and newline, DEL and C1 controls become U+FFFD, so no raw
+    control character from the data reaches report.html. Other values pass unchanged.
+    """
+    from markupsafe import Markup
+
+    from faro_audit.report.fmt import clean_text
+
+    if isinstance(value, Markup):
+        return Markup(clean_text(str(value), keep_cr=False))
+    if isinstance(value, str):
+        return clean_text(value, keep_cr=False)
+    return value
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    """The Jinja2 environment: autoescape for every template, strict undefined."""
+    """The Jinja2 environment: autoescape for every template, strict undefined, and every
+    output stripped of control characters (:func:`finalize_value`)."""
     return jinja2.Environment(
         loader=_loader(),
+        finalize=finalize_value,
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
