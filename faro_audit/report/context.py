@@ -9,6 +9,7 @@ Jinja2's autoescape escapes it. The only ``Markup`` values are the figures, whic
 from __future__ import annotations
 
 import json
+import math
 import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -111,16 +112,34 @@ def _group_interval(v: Any) -> tuple[Any, Any, Any, Any]:
     return est, lo, hi, n
 
 
+def _spread(values: Iterable[Any]) -> float:
+    """Mean of the finite values (the centre a listing's extremeness is measured from)."""
+    v = [float(x) for x in values if fmt.is_number(x) and math.isfinite(float(x))]
+    return sum(v) / len(v) if v else 0.0
+
+
+def _capped(rows: list[dict[str, Any]], score: Any, filler: dict[str, Any]) -> list[dict[str, Any]]:
+    """``rows`` cut to the most extreme (:func:`fmt.cap_listing`), plus one row saying how many
+    more there are (``filler`` gives the row's other cells, so the templates need no change)."""
+    shown, more = fmt.cap_listing(rows, score)
+    if more:
+        shown.append({**filler, "more": True, next(iter(filler)): fmt.more_groups(more)})
+    return shown
+
+
 def _certificate(c: CertificateResult, scale: float) -> dict[str, Any]:
-    groups = []
-    for g, v in c.group_intervals.items():
-        est, lo, hi, n = _group_interval(v)
-        groups.append({"group": g, "est": fmt.num(est), "ci": fmt.interval(lo, hi),
-                       "n": fmt.integer(n)})
+    raw = [(g, *_group_interval(v)) for g, v in c.group_intervals.items()]
+    centre = _spread(r[1] for r in raw)
+    groups = [{"group": g, "est": fmt.num(est), "ci": fmt.interval(lo, hi), "n": fmt.integer(n),
+               "_x": abs(float(est) - centre) if fmt.is_number(est) else math.nan}
+              for g, est, lo, hi, n in raw]
+    groups = _capped(groups, lambda r: r["_x"], {"group": "", "est": "", "ci": "", "n": ""})
     contrasts = []
     for g, v in c.contrast_intervals.items():
         est, lo, hi, n = _group_interval(v)
-        contrasts.append({"contrast": g, "est": fmt.num(est), "ci": fmt.interval(lo, hi), "n": fmt.integer(n)})
+        contrasts.append({"contrast": g, "est": fmt.num(est), "ci": fmt.interval(lo, hi), "n": fmt.integer(n),
+                          "_x": abs(float(est)) if fmt.is_number(est) else math.nan})
+    contrasts = _capped(contrasts, lambda r: r["_x"], {"contrast": "", "est": "", "ci": "", "n": ""})
     return {
         "design": _DESIGN_WORDS.get(str(c.design), fmt.clean_text(str(c.design))),
         "design_note": fmt.clean_text(c.design_note),
@@ -167,8 +186,18 @@ def _verdict(result: AuditResult) -> dict[str, Any]:
 
 
 def _group_rows(a: AttributeSummary) -> list[dict[str, Any]]:
+    """The per-group table; above :data:`fmt.LIST_GROUPS` groups, the :data:`fmt.SHOW_GROUPS`
+    whose soft mean is farthest from the groups' average, |m_a − mean_b m_b|, then a line
+    counting the rest (all of them are in report.json)."""
+    centre = _spread(g.soft.estimate for g in a.groups if g.soft is not None)
+
+    def extreme(g: Any) -> float:
+        e = None if g.soft is None else g.soft.estimate
+        return abs(float(e) - centre) if fmt.is_number(e) else math.nan
+
+    shown, more = fmt.cap_listing(list(a.groups), extreme)
     rows = []
-    for g in a.groups:
+    for g in shown:
         rows.append({
             "group": g.group, "n": fmt.integer(g.n), "small": bool(g.small),
             "reward_mean": fmt.num(g.reward_mean), "reward_median": fmt.num(g.reward_median),
@@ -177,7 +206,38 @@ def _group_rows(a: AttributeSummary) -> list[dict[str, Any]]:
             "hard": _est_ci(g.hard), "accuracy": _est_ci(g.accuracy), "ece": fmt.num(g.ece),
             "truncated": fmt.integer(g.truncated),
         })
+    if more:
+        blank = {"est": "", "ci": ""}
+        rows.append({
+            "group": fmt.more_groups(more), "n": "", "small": False, "more": True,
+            "reward_mean": "", "reward_median": "", "reward_sd": "", "reward_gap": "",
+            "reward_gap_sd": "", "soft": blank, "hard": blank, "accuracy": blank, "ece": "",
+            "truncated": "",
+        })
     return rows
+
+
+def _test_rows(a: AttributeSummary) -> list[dict[str, Any]]:
+    """Group-vs-rest tests; above :data:`fmt.LIST_GROUPS`, the :data:`fmt.SHOW_GROUPS` with
+    the smallest p-values (untested ones last), then a line counting the rest."""
+    rows = [{
+        "group": t.group, "metric": t.metric, "n": fmt.integer(t.n),
+        "mean_group": fmt.num(t.mean_group), "mean_rest": fmt.num(t.mean_rest),
+        "difference": fmt.num(t.difference), "p": fmt.pvalue(t.p_value),
+        "p_adj": fmt.pvalue(t.p_adjusted), "reject": bool(t.reject),
+        "_x": -float(t.p_value) if fmt.is_number(t.p_value) else math.nan,
+    } for t in a.tests]
+    return _capped(rows, lambda r: r["_x"], {
+        "group": "", "metric": "", "n": "", "mean_group": "", "mean_rest": "", "difference": "",
+        "p": "", "p_adj": "", "reject": False})
+
+
+def _small_names(a: AttributeSummary) -> list[str]:
+    """Names of the small groups: at most :data:`fmt.SHOW_GROUPS`, then "… and N more"."""
+    small = [g.group for g in a.groups if g.small]
+    if len(small) <= fmt.LIST_GROUPS:
+        return small
+    return small[:fmt.SHOW_GROUPS] + [fmt.more_groups(len(small) - fmt.SHOW_GROUPS)]
 
 
 def _metric_row(m: MetricResult) -> dict[str, str]:
@@ -230,15 +290,11 @@ def _attribute(a: AttributeSummary, i: int, result: AuditResult) -> dict[str, An
         "name": a.attribute,
         "n_rows": fmt.integer(a.n_rows),
         "n_groups": len(a.groups),
-        "small": [g.group for g in a.groups if g.small],
+        "n_small": sum(1 for g in a.groups if g.small),
+        "small": _small_names(a),
         "groups": _group_rows(a),
         "metrics": [_metric_row(m) for m in result.metrics if m.attribute == a.attribute],
-        "tests": [{
-            "group": t.group, "metric": t.metric, "n": fmt.integer(t.n),
-            "mean_group": fmt.num(t.mean_group), "mean_rest": fmt.num(t.mean_rest),
-            "difference": fmt.num(t.difference), "p": fmt.pvalue(t.p_value),
-            "p_adj": fmt.pvalue(t.p_adjusted), "reject": bool(t.reject),
-        } for t in a.tests],
+        "tests": _test_rows(a),
         "certificates": [{"label": fmt.certificate_label(c), "verdict": str(c.verdict),
                           "verdict_word": fmt.verdict_word(c.verdict),
                           "symbol": fmt.verdict_symbol(c.verdict)}
@@ -351,6 +407,17 @@ def slack_rows(result: AuditResult) -> list[dict[str, Any]]:
     } for s in result.slack_checks]
 
 
+def _counts(v: Any) -> str:
+    """``"g: n, …"`` of one attribute's group sizes; above :data:`fmt.LIST_GROUPS` groups, the
+    :data:`fmt.SHOW_GROUPS` largest and a count of the rest."""
+    if not isinstance(v, Mapping):
+        return _val(v)
+    items = list(v.items())
+    shown, more = fmt.cap_listing(items, lambda kv: float(kv[1]) if fmt.is_number(kv[1]) else math.nan)
+    text = ", ".join(f"{g}: {fmt.integer(n)}" for g, n in shown)
+    return f"{text}, {fmt.more_groups(more)}" if more else text
+
+
 def build_context(result: AuditResult, *, title: str | None = None) -> dict[str, Any]:
     """Everything the report template shows, formatted (see module docstring)."""
     certs = list(result.certificates)
@@ -391,11 +458,10 @@ def build_context(result: AuditResult, *, title: str | None = None) -> dict[str,
                         for k, v in result.definitions.items()],
         "settings": _kv(result.settings, SETTING_HELP),
         "scoring": _kv(result.scoring),
-        "warnings": [fmt.clean_text(w) for w in result.warnings],
+        "warnings": [fmt.clean_text(w) for w in fmt.aggregate_notes(result.warnings)],
         "provenance": _provenance(result),
-        "groups": [{"attribute": fmt.clean_text(a), "counts": ", ".join(
-            f"{g}: {fmt.integer(n)}" for g, n in v.items()) if isinstance(v, Mapping) else _val(v)}
-            for a, v in (result.data.get("groups") or {}).items()],
+        "groups": [{"attribute": fmt.clean_text(a), "counts": _counts(v)}
+                   for a, v in (result.data.get("groups") or {}).items()],
         "extras": [{"key": str(k), "json": fmt.truncate(fmt.clean_text(json.dumps(
             v, ensure_ascii=False, default=str)), MAX_EXTRA)[0]} for k, v in result.extras.items()
             if not (k in EXTRA_KEYS and "retrain_comparison" in result.extras)],

@@ -112,7 +112,7 @@ def render_markdown(result: AuditResult, *, max_rows: int = MAX_ROWS) -> str:
     if result.warnings:
         out += [f"<details><summary>{len(result.warnings)} warning"
                 f"{'s' if len(result.warnings) != 1 else ''}</summary>", ""]
-        out += [f"- {md_escape(w, 1000)}" for w in result.warnings]
+        out += [f"- {md_escape(w, 1000)}" for w in fmt.aggregate_notes(result.warnings)]
         out += ["", "</details>", ""]
     out.append(f"<sub>faro-audit {md_escape(result.faro_audit_version)} · full report in "
                "`report.html` (self-contained) and `report.json`.</sub>")

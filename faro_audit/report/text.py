@@ -112,7 +112,7 @@ def render_text(result: AuditResult, *, width: int = 100, ascii_only: bool = Fal
     if result.warnings:
         lines += ["", f"Warnings ({len(result.warnings)}):"]
         item = textwrap.TextWrapper(width=width, initial_indent="  - ", subsequent_indent="    ")
-        for w in result.warnings:
+        for w in fmt.aggregate_notes(result.warnings):  # repeats: one line with a count
             lines += item.wrap(_clean(w))
     text = "\n".join(lines) + "\n"
     if ascii_only:
