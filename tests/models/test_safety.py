@@ -111,3 +111,21 @@ def test_ref_model_only_for_policies(model_root: Path) -> None:
     with pytest.raises(FaroUsageError, match="only a policy TARGET"):
         check_target(str(model_root / "bert"), ref_model=str(model_root / "policy_ref"))
     assert check_target(str(model_root / "policy"), ref_model=str(model_root / "policy_ref")) == "policy"
+
+
+@pytest.mark.parametrize("auto_map", [["a.B"], "a.B", 3])
+def test_auto_map_not_an_object_is_one_line_error(tmp_path, auto_map) -> None:
+    import json
+    import shutil
+
+    from faro_audit.errors import FaroInputError
+    from faro_audit.models.safety import inspect_model_dir
+
+    src = Path(__file__).resolve().parents[2] / "sample_data" / "reward_model"
+    md = tmp_path / "rm"
+    shutil.copytree(src, md)
+    cfg = json.loads((md / "config.json").read_text())
+    cfg["auto_map"] = auto_map
+    (md / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(FaroInputError, match="auto_map is a JSON"):
+        inspect_model_dir(md, trust_remote_code=True)
