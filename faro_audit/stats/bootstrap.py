@@ -62,7 +62,6 @@ from faro_audit.stats.checks import (
 from faro_audit.stats.resampling import (
     ClusterTotals,
     cluster_totals,
-    cluster_units,
     group_tasks,
     run_tasks,
 )
@@ -70,13 +69,11 @@ from faro_audit.stats.resampling import (
 __all__ = [
     "BootstrapGap",
     "BootstrapGroupMeans",
-    "BootstrapGroupStatistic",
     "ClusterTotals",
     "bootstrap_class_group_means",
     "bootstrap_eo_gap",
     "bootstrap_gap",
     "bootstrap_group_means",
-    "bootstrap_statistic",
     "cluster_totals",
     "percentile_interval",
 ]
@@ -169,33 +166,6 @@ class BootstrapGroupMeans:
         -------
         (lower, upper) : tuple of ndarray
             The α/2 and 1 − α/2 quantiles of each group's replicates (NaN replicates left out).
-        """
-        lo, hi = percentile_interval(self.replicates, level=level)
-        return np.asarray(lo), np.asarray(hi)
-
-
-@dataclass(frozen=True, eq=False)
-class BootstrapGroupStatistic:
-    """Per-group value of an arbitrary statistic and its clustered bootstrap replicates."""
-
-    labels: tuple[Hashable, ...]
-    estimate: np.ndarray
-    replicates: np.ndarray = field(repr=False)
-    n_rows: np.ndarray = field(repr=False)
-    n_clusters: np.ndarray = field(repr=False)
-
-    def interval(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-        """Percentile interval per group (see :func:`percentile_interval`).
-
-        Parameters
-        ----------
-        level : float
-            Confidence level 1 − α in (0, 1).
-
-        Returns
-        -------
-        (lower, upper) : tuple of ndarray
-            The α/2 and 1 − α/2 quantiles of each group's replicates.
         """
         lo, hi = percentile_interval(self.replicates, level=level)
         return np.asarray(lo), np.asarray(hi)
@@ -348,75 +318,3 @@ def bootstrap_class_group_means(
             read_only(big.n_clusters[keep]),
         )
     return out
-
-
-# ----------------------------------------------------------------------------- any statistic
-
-
-def bootstrap_statistic(
-    values: object,
-    *,
-    statistic: Callable[..., float],
-    sensitive_features: object = None,
-    clusters: object = None,
-    sample_weight: object = None,
-    n_boot: int = 1000,
-    random_state: int | np.random.SeedSequence | None = 0,
-) -> BootstrapGroupStatistic:
-    """Clustered, group-stratified bootstrap of any statistic of the rows (e.g. the median).
-
-    As :func:`bootstrap_group_means`, clusters are drawn with replacement within each group;
-    the statistic is applied to the rows of the drawn clusters (a cluster drawn twice enters
-    twice): ``statistic(values)``, or ``statistic(values, weights)`` when ``sample_weight`` is
-    given. This loops over replicates in Python (O(B · n) work), so use it only for statistics
-    that cannot be written as means: a mean, or a variance via the means of y and y², belongs in
-    :func:`bootstrap_group_means`, which is vectorised.
-
-    Parameters
-    ----------
-    values : array-like, shape (n,)
-    statistic : callable
-        Returns a float from a 1-D array (and weights).
-    sensitive_features : array-like, shape (n,), optional
-        None: one group holding every row (label ``None``).
-    clusters, sample_weight, n_boot, random_state
-        As in :func:`bootstrap_group_means`.
-    """
-    n_boot = check_n_boot(n_boot)
-    v = check_outcomes(values, "values")
-    if v.ndim != 1:
-        raise FaroInputError(f"values: expected shape (n,), got {v.shape}")
-    n = v.shape[0]
-    w = None if sample_weight is None else check_weights(sample_weight, n, 1)[:, 0]
-    if sensitive_features is None:
-        labels, g = (None,), np.zeros(n, dtype=np.intp)
-    else:
-        labels, g = encode_group_column(sensitive_features, n)
-    order, unit, unit_group = cluster_units(g, clusters)
-    vs, ws = v[order], None if w is None else w[order]
-    starts = np.searchsorted(unit, np.arange(unit_group.shape[0] + 1))
-    bounds = np.searchsorted(unit_group, np.arange(len(labels) + 1))
-
-    def apply(rows: np.ndarray) -> float:
-        return float(statistic(vs[rows]) if ws is None else statistic(vs[rows], ws[rows]))
-
-    seeds = seed_sequence(random_state).spawn(len(labels))
-    est = np.empty(len(labels))
-    reps = np.empty((n_boot, len(labels)))
-    for k in range(len(labels)):
-        u0, u1 = int(bounds[k]), int(bounds[k + 1])
-        if u1 == u0:  # a label without rows (possible with GroupCodes)
-            est[k], reps[:, k] = np.nan, np.nan
-            continue
-        est[k] = apply(np.arange(starts[u0], starts[u1]))
-        first, length = starts[u0:u1], np.diff(starts[u0 : u1 + 1])
-        rng = np.random.Generator(np.random.PCG64(seeds[k]))
-        for b in range(n_boot):  # statistic is arbitrary: not vectorisable in general
-            idx = rng.integers(0, u1 - u0, size=u1 - u0)
-            size = length[idx]
-            rows = np.repeat(first[idx] - (np.cumsum(size) - size), size) + np.arange(size.sum())
-            reps[b, k] = apply(rows)
-    return BootstrapGroupStatistic(
-        labels, read_only(est), read_only(reps), read_only(np.bincount(g, minlength=len(labels))),
-        read_only(np.diff(bounds)),
-    )

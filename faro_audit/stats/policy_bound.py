@@ -35,13 +35,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-from numpy.typing import ArrayLike
-from scipy.special import log_softmax
-
 from faro_audit.errors import FaroInputError, FaroUsageError
 
-__all__ = ["PolicyBound", "kl_optimal_policy", "policy_bound"]
+__all__ = ["PolicyBound", "policy_bound"]
 
 
 @dataclass(frozen=True)
@@ -123,32 +119,3 @@ def policy_bound(reward_gap: float, *, beta: float) -> PolicyBound:
         tv_sharp=tv_sharp,
         statement=statement,
     )
-
-
-def kl_optimal_policy(pi_ref: ArrayLike, reward: ArrayLike, *, beta: float) -> np.ndarray:
-    """The exact optimum π_r(y) = π_ref(y) exp(r(y)/β) / Z over a finite response set.
-
-    Parameters
-    ----------
-    pi_ref : array-like of shape (..., n_responses)
-        Reference probabilities (last axis sums to 1; zeros allowed).
-    reward : array-like, broadcastable to ``pi_ref``
-        Rewards r(y).
-    beta : float
-        β > 0.
-
-    Returns
-    -------
-    ndarray
-        π_r, computed as a softmax of log π_ref + r/β along the last axis (stable).
-    """
-    b = float(beta)
-    if not (math.isfinite(b) and b > 0.0):
-        raise FaroUsageError(f"beta={beta!r}: the KL coefficient must be a finite number > 0")
-    p = np.asarray(pi_ref, dtype=np.float64)
-    r = np.asarray(reward, dtype=np.float64)
-    if np.any(p < 0) or not np.all(np.isfinite(p)):
-        raise FaroInputError("pi_ref: probabilities must be finite and >= 0")
-    with np.errstate(divide="ignore"):
-        logits = np.log(p) + r / b
-    return np.exp(log_softmax(logits, axis=-1))

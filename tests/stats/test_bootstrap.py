@@ -22,7 +22,6 @@ from faro_audit.stats.bootstrap import (
     bootstrap_eo_gap,
     bootstrap_gap,
     bootstrap_group_means,
-    bootstrap_statistic,
     cluster_totals,
     percentile_interval,
 )
@@ -240,25 +239,6 @@ def test_eo_gap_is_the_max_over_classes_in_every_replicate() -> None:
     per = [bootstrap_gap(classes[k]).replicates for k in (0, 1)]
     np.testing.assert_array_equal(bootstrap_eo_gap(classes).replicates, np.maximum(*per))
     assert classes[0].n_rows.sum() + classes[1].n_rows.sum() == 1500
-
-
-# ----------------------------------------------------------------------------- other statistics
-
-
-def test_bootstrap_statistic_median() -> None:
-    rng = np.random.default_rng(14)
-    y, cl = _clustered(rng, 40, 5)
-    g = np.repeat(["a", "b"], 100)
-    res = bootstrap_statistic(y, statistic=np.median, sensitive_features=g, clusters=cl,
-                              n_boot=200)
-    np.testing.assert_allclose(res.estimate, [np.median(y[:100]), np.median(y[100:])])
-    lo, hi = res.interval()
-    assert (lo <= res.estimate).all() and (res.estimate <= hi).all()
-    one = bootstrap_statistic(y, statistic=np.median, clusters=np.zeros(200), n_boot=20)
-    np.testing.assert_allclose(one.replicates, np.median(y))  # a single cluster: no spread
-    weighted = bootstrap_statistic(y, statistic=lambda v, w: np.average(v, weights=w),
-                                   sample_weight=np.ones(200), n_boot=20)
-    assert weighted.estimate[0] == pytest.approx(y.mean())
 
 
 # ----------------------------------------------------------------------------- properties

@@ -8,7 +8,19 @@ import numpy as np
 import pytest
 
 from faro_audit.errors import FaroInputError, FaroUsageError
-from faro_audit.stats.policy_bound import PolicyBound, kl_optimal_policy, policy_bound
+from faro_audit.stats.policy_bound import PolicyBound, policy_bound
+
+
+def kl_optimal_policy(pi_ref: np.ndarray, reward: np.ndarray, *, beta: float) -> np.ndarray:
+    """The exact optimum π_r(y) = π_ref(y) exp(r(y)/β) / Z over a finite response set (the oracle).
+
+    A softmax of log π_ref + r/β along the last axis (stable; zeros of π_ref stay zero).
+    """
+    from scipy.special import log_softmax
+
+    with np.errstate(divide="ignore"):
+        logits = np.log(np.asarray(pi_ref, dtype=np.float64)) + np.asarray(reward, dtype=np.float64) / float(beta)
+    return np.exp(log_softmax(logits, axis=-1))
 
 
 def divergences(p: np.ndarray, q: np.ndarray) -> tuple[float, float, float]:
