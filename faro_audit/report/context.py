@@ -54,8 +54,13 @@ def _val(x: Any) -> str:
 
 
 def _est_ci(ge: GroupEstimate | None) -> dict[str, str]:
+    """Estimate and descriptive interval of one group. A group of one row has no bootstrap
+    interval (every resample is that row: a zero-width [x, x] would look exact), so none is
+    shown (SPEC §4: shown, flagged)."""
     if ge is None:
         return {"est": fmt.MISSING, "ci": ""}
+    if fmt.is_number(ge.n) and int(ge.n) < 2:
+        return {"est": fmt.num(ge.estimate), "ci": "(1 row: no interval)"}
     ci = fmt.ci(ge.ci)
     return {"est": fmt.num(ge.estimate), "ci": "" if ci == fmt.MISSING else ci}
 
