@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +46,33 @@ class AuditArrays:
     p_human: np.ndarray | None
     cf_id: np.ndarray | None
     reference: float | None
+
+    @property
+    def outcomes(self) -> dict[str, np.ndarray]:
+        """The distinct bounded outcomes by name: ``soft``, ``hard``, and for pairs with
+        ``p_human`` also ``agree_soft``, ``agree_hard`` (see :attr:`outcome_aliases`)."""
+        out = {"soft": self.soft, "hard": self.hard}
+        if self.agree_soft is not None and self.agree_hard is not None and self.p_human is not None:
+            out["agree_soft"], out["agree_hard"] = self.agree_soft, self.agree_hard
+        return out
+
+    @property
+    def outcome_aliases(self) -> Mapping[str, str]:
+        """Names that are another outcome: pairs without ``p_human`` agree with the human
+        exactly when they prefer chosen, so ``agree_soft`` is ``soft`` and ``agree_hard`` is
+        ``hard`` (one column, one interval)."""
+        if self.shape == "pairs" and self.p_human is None:
+            return {"agree_soft": "soft", "agree_hard": "hard"}
+        return {}
+
+    def outcome(self, name: str) -> np.ndarray:
+        """One outcome by name (aliases resolved)."""
+        name = self.outcome_aliases.get(name, name)
+        return self.outcomes[name]
+
+    def outcome_key(self, name: str) -> str:
+        """The canonical name of an outcome (what an alias stands for)."""
+        return self.outcome_aliases.get(name, name)
 
 
 def _codes(values: object, *, sort: bool = True) -> np.ndarray:
@@ -87,7 +115,7 @@ def build_arrays(table: AuditTable, *, temperature: float = 1.0, reference: str 
         soft = soft_outcome(margin, temperature=temperature)
         hard = hard_outcome(margin)
         p = np.ones(n) if p_human is None else p_human
-        agree_soft = p * soft + (1 - p) * (1 - soft)
+        agree_soft = p * soft + (1 - p) * (1 - soft)  # = soft exactly without p_human
         agree_hard = p * hard + (1 - p) * (1 - hard)
         return AuditArrays(
             "pairs", margin, soft, hard, agree_soft, agree_hard, rc, rr, weight, weighted,

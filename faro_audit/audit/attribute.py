@@ -20,7 +20,7 @@ from faro_audit.audit.result import (
     TwinSet,
 )
 from faro_audit.audit.settings import AuditSettings
-from faro_audit.audit.uncertainty import BootResult, bootstrap_means, gap_interval
+from faro_audit.audit.uncertainty import BootResult, bootstrap_means, derive_seed, gap_interval
 from faro_audit.io.table import AuditTable
 from faro_audit.metrics.calibration import bt_nll, brier, ece, ece_by_group, reliability_curve
 from faro_audit.metrics.counterfactual import cf_gap
@@ -90,7 +90,7 @@ class AttributeAnalysis:
         )
 
 
-def _by_group(boot: BootResult, col: int, counts: np.ndarray, small: int) -> dict[str, GroupEstimate]:
+def _by_group(boot: BootResult, col: str, counts: np.ndarray, small: int) -> dict[str, GroupEstimate]:
     est, lo, hi = boot.group_estimates(col)
     return {
         str(lab): GroupEstimate(int(counts[k]), float(est[k]), _ci(lo[k], hi[k]), bool(counts[k] < small))
@@ -120,16 +120,14 @@ def analyse_attribute(table: AuditTable, arrays: AuditArrays, attribute: str, *,
     sw = w if arrays.weighted else None
     cl = arrays.clusters[rows]
     soft, hard = arrays.soft[rows], arrays.hard[rows]
-    cols = [soft, hard]
-    if arrays.shape == "pairs" and arrays.p_human is not None:
-        cols += [arrays.agree_soft[rows], arrays.agree_hard[rows]]  # type: ignore[index]
-    boot = bootstrap_means(np.column_stack(cols), enc.codes, labels, clusters=cl, weight=w,
-                           n_boot=settings.n_boot, seed=settings.seed)
-    for j, outcome in enumerate(("soft", "hard")):
+    boot = bootstrap_means({k: v[rows] for k, v in arrays.outcomes.items()}, enc.codes, labels,
+                           clusters=cl, weight=w, n_boot=settings.n_boot, seed=settings.seed,
+                           aliases=arrays.outcome_aliases)
+    for outcome in ("soft", "hard"):
         for method in METHODS:
-            est, lo, hi = gap_interval({None: boot}, col=j, method=method)
+            est, lo, hi = gap_interval({None: boot}, outcome=outcome, method=method)
             a.metrics.append(MetricResult("dp_gap", outcome, attribute, None, method, est, _ci(lo, hi),
-                                          _by_group(boot, j, counts, small)))
+                                          _by_group(boot, outcome, counts, small)))
     _equalized_odds(a, arrays, enc, labels, counts, boot, settings)
     _ordinal_cardinal(a, arrays, enc, labels, counts, boot, settings)
     _describe(a, arrays, enc, labels, counts, boot, settings)
@@ -146,12 +144,12 @@ def _equalized_odds(a: AttributeAnalysis, arrays: AuditArrays, enc: Any, labels:
     rows = a.rows
     if arrays.shape == "pairs":
         # EO for pairs is accuracy parity: the class is "the human prefers chosen".
-        off = 2 if arrays.p_human is not None else 0
-        for j, outcome in enumerate(("soft", "hard")):
+        for outcome in ("soft", "hard"):
+            col = "agree_" + outcome
             for method in METHODS:
-                est, lo, hi = gap_interval({None: boot}, col=off + j, method=method)
+                est, lo, hi = gap_interval({None: boot}, outcome=col, method=method)
                 a.metrics.append(MetricResult("eo_gap", outcome, a.attribute, "human prefers chosen", method,
-                                              est, _ci(lo, hi), _by_group(boot, off + j, counts, settings.min_group_size)))
+                                              est, _ci(lo, hi), _by_group(boot, col, counts, settings.min_group_size)))
         return
     if arrays.label is None:
         return
@@ -163,17 +161,18 @@ def _equalized_odds(a: AttributeAnalysis, arrays: AuditArrays, enc: Any, labels:
             continue
         sub = rows[sel]
         boots[klass] = bootstrap_means(
-            np.column_stack([arrays.soft[sub], arrays.hard[sub]]), enc.codes[sel], labels,
+            {"soft": arrays.soft[sub], "hard": arrays.hard[sub]}, enc.codes[sel], labels,
             clusters=arrays.clusters[sub], weight=arrays.weight[sub],
-            n_boot=settings.n_boot, seed=settings.seed + 1 + klass,
+            n_boot=settings.n_boot, seed=derive_seed(settings.seed, "eo_gap", f"label={klass}"),
         )
-    for j, outcome in enumerate(("soft", "hard")):
+    for outcome in ("soft", "hard"):
+        j = outcome
         for method in METHODS:
-            est, lo, hi = gap_interval(boots, col=j, method=method)
+            est, lo, hi = gap_interval(boots, outcome=j, method=method)
             a.metrics.append(MetricResult("eo_gap", outcome, a.attribute, None, method, est, _ci(lo, hi)))
             if method == "between_groups":
                 for klass, b in boots.items():
-                    e, l, h = gap_interval({klass: b}, col=j, method=method)
+                    e, l, h = gap_interval({klass: b}, outcome=j, method=method)
                     a.metrics.append(MetricResult("eo_gap", outcome, a.attribute, f"label={klass}", method, e,
                                                   _ci(l, h), _by_group(b, j, b.counts, settings.min_group_size)))
 
@@ -186,7 +185,7 @@ def _ordinal_cardinal(a: AttributeAnalysis, arrays: AuditArrays, enc: Any, label
         d = arrays.margin[rows]
         p = None if arrays.p_human is None else arrays.p_human[rows]
         acc = pairwise_accuracy(d, sensitive_features=enc, sample_weight=sw)
-        col = 3 if arrays.p_human is not None else 1
+        col = "agree_hard"
         est, lo, hi = boot.pooled_interval(col)
         a.metrics.append(MetricResult("pairwise_accuracy", "hard", a.attribute, None, "mean", acc.accuracy,
                                       _ci(lo, hi), _by_group(boot, col, counts, settings.min_group_size)))
@@ -251,9 +250,8 @@ def _describe(a: AttributeAnalysis, arrays: AuditArrays, enc: Any, labels: np.nd
     rows = a.rows
     reward = arrays.margin[rows] if arrays.shape == "pairs" else arrays.reward[rows]
     table = describe_groups(reward, sensitive_features=enc, sample_weight=arrays.weight[rows] if arrays.weighted else None)
-    soft, hard = _by_group(boot, 0, counts, settings.min_group_size), _by_group(boot, 1, counts, settings.min_group_size)
-    acc_col = 3 if arrays.p_human is not None else 1
-    acc = _by_group(boot, acc_col, counts, settings.min_group_size) if arrays.shape == "pairs" else {}
+    soft, hard = _by_group(boot, "soft", counts, settings.min_group_size), _by_group(boot, "hard", counts, settings.min_group_size)
+    acc = _by_group(boot, "agree_hard", counts, settings.min_group_size) if arrays.shape == "pairs" else {}
     eces = a.ece_by_group
     for k, row in enumerate(table.rows()):
         lab = str(labels[k])
@@ -324,8 +322,8 @@ def _spread_interval(spreads: np.ndarray, settings: AuditSettings) -> tuple[floa
     """Bootstrap interval of the mean spread: twin sets are the clusters."""
     if settings.n_boot == 0 or spreads.size < 2:
         return (None, None)
-    boot = bootstrap_means(spreads[:, None], np.zeros(spreads.size, dtype=np.int64), np.array(["all"]),
+    boot = bootstrap_means({"spread": spreads}, np.zeros(spreads.size, dtype=np.int64), np.array(["all"]),
                            clusters=np.arange(spreads.size), weight=np.ones(spreads.size),
-                           n_boot=settings.n_boot, seed=settings.seed + 7)
-    _, lo, hi = boot.group_estimates(0)
+                           n_boot=settings.n_boot, seed=derive_seed(settings.seed, "cf_gap", "spread"))
+    _, lo, hi = boot.group_estimates("spread")
     return _ci(lo[0], hi[0])
