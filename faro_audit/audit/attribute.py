@@ -1,4 +1,11 @@
-"""Everything measured for one attribute: gaps with intervals, groups, calibration, twins, tests."""
+"""Everything measured for one attribute: gaps with intervals, groups, calibration, twins, tests.
+
+Descriptive metrics that are a function of one named outcome column are declared as specs in
+:mod:`faro_audit.audit.metric_specs` (``dp_gap``; for pairs ``eo_gap`` and
+``pairwise_accuracy``) and run by :func:`_run_specs`. Still hand-wired here, because they are
+not: calibration (``ece``, ``ece_gap``), ``eo_gap`` per label class for response tables,
+``pairwise_accuracy``/``auc`` for response tables, and the counterfactual metrics.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from faro_audit.audit.arrays import AuditArrays
+from faro_audit.audit.metric_specs import METRIC_SPECS, MetricInput
 from faro_audit.audit.result import (
     AttributeSummary,
     CounterfactualSummary,
@@ -25,7 +33,7 @@ from faro_audit.io.table import AuditTable
 from faro_audit.metrics.calibration import bt_nll, brier, ece, ece_by_group, reliability_curve
 from faro_audit.metrics.counterfactual import cf_gap
 from faro_audit.metrics.describe import describe_groups
-from faro_audit.metrics.groups import encode_groups
+from faro_audit.metrics.groups import GroupCodes, encode_groups
 from faro_audit.metrics.ordinal import group_auc, pairwise_accuracy, response_pairs
 from faro_audit.stats.grouptests import group_vs_rest_tests
 
@@ -98,6 +106,44 @@ def _by_group(boot: BootResult, col: str, counts: np.ndarray, small: int) -> dic
     }
 
 
+def _run_specs(a: AttributeAnalysis, arrays: AuditArrays, enc: GroupCodes, counts: np.ndarray,
+               boot: BootResult, settings: AuditSettings) -> None:
+    """Run every registered :class:`MetricSpec` that applies to this table's shape.
+
+    One keyword-built :class:`MetricResult` per (spec, outcome, method), in registration order;
+    intervals as the spec's ``interval`` says (see :mod:`faro_audit.audit.metric_specs`).
+    """
+    rows, small = a.rows, settings.min_group_size
+    for spec in METRIC_SPECS.values():
+        if arrays.shape not in spec.shapes:
+            continue
+        for outcome, column in spec.outcomes:
+            y = arrays.outcome(column)[rows]
+            for method in spec.methods:
+                ci: tuple[float | None, float | None] = (None, None)
+                if spec.interval == "gap":
+                    est, lo, hi = gap_interval({None: boot}, outcome=column, method=method)
+                    estimate: float | None = est
+                    ci, by_group = _ci(lo, hi), _by_group(boot, column, counts, small)
+                else:
+                    value = spec.fn(MetricInput(y=y, groups=enc, weight=arrays.weight[rows],
+                                                weighted=arrays.weighted, margin=arrays.margin[rows],
+                                                method=method))
+                    estimate = value.estimate
+                    if spec.interval == "pooled":
+                        _, lo, hi = boot.pooled_interval(column)
+                        ci, by_group = _ci(lo, hi), _by_group(boot, column, counts, small)
+                    else:
+                        vals = value.by_group or (None,) * len(counts)
+                        by_group = {str(lab): GroupEstimate(n=int(counts[k]), estimate=_f(vals[k]), ci=(None, None),
+                                                            small=bool(counts[k] < small))
+                                    for k, lab in enumerate(boot.labels)}
+                a.metrics.append(MetricResult(
+                    name=spec.name, outcome=outcome, attribute=a.attribute, label=spec.label,
+                    method=method, estimate=estimate, ci=ci, by_group=by_group,
+                ))
+
+
 def analyse_attribute(table: AuditTable, arrays: AuditArrays, attribute: str, *, settings: AuditSettings) -> AttributeAnalysis:
     """Metrics of SPEC §3 with the intervals of SPEC §4 for one attribute."""
     raw = _labels_of(table, attribute)
@@ -123,11 +169,7 @@ def analyse_attribute(table: AuditTable, arrays: AuditArrays, attribute: str, *,
     boot = bootstrap_means({k: v[rows] for k, v in arrays.outcomes.items()}, enc.codes, labels,
                            clusters=cl, weight=w, n_boot=settings.n_boot, seed=settings.seed,
                            aliases=arrays.outcome_aliases)
-    for outcome in ("soft", "hard"):
-        for method in METHODS:
-            est, lo, hi = gap_interval({None: boot}, outcome=outcome, method=method)
-            a.metrics.append(MetricResult("dp_gap", outcome, attribute, None, method, est, _ci(lo, hi),
-                                          _by_group(boot, outcome, counts, small)))
+    _run_specs(a, arrays, enc, counts, boot, settings)
     _equalized_odds(a, arrays, enc, labels, counts, boot, settings)
     _ordinal_cardinal(a, arrays, enc, labels, counts, boot, settings)
     _describe(a, arrays, enc, labels, counts, boot, settings)
@@ -139,17 +181,11 @@ def analyse_attribute(table: AuditTable, arrays: AuditArrays, attribute: str, *,
     return a
 
 
-def _equalized_odds(a: AttributeAnalysis, arrays: AuditArrays, enc: Any, labels: np.ndarray,
+def _equalized_odds(a: AttributeAnalysis, arrays: AuditArrays, enc: GroupCodes, labels: np.ndarray,
                     counts: np.ndarray, boot: BootResult, settings: AuditSettings) -> None:
+    """EO gap of response tables (one bootstrap per label class); pairs: the ``eo_gap`` spec."""
     rows = a.rows
     if arrays.shape == "pairs":
-        # EO for pairs is accuracy parity: the class is "the human prefers chosen".
-        for outcome in ("soft", "hard"):
-            col = "agree_" + outcome
-            for method in METHODS:
-                est, lo, hi = gap_interval({None: boot}, outcome=col, method=method)
-                a.metrics.append(MetricResult("eo_gap", outcome, a.attribute, "human prefers chosen", method,
-                                              est, _ci(lo, hi), _by_group(boot, col, counts, settings.min_group_size)))
         return
     if arrays.label is None:
         return
@@ -177,18 +213,14 @@ def _equalized_odds(a: AttributeAnalysis, arrays: AuditArrays, enc: Any, labels:
                                                   _ci(l, h), _by_group(b, j, b.counts, settings.min_group_size)))
 
 
-def _ordinal_cardinal(a: AttributeAnalysis, arrays: AuditArrays, enc: Any, labels: np.ndarray,
+def _ordinal_cardinal(a: AttributeAnalysis, arrays: AuditArrays, enc: GroupCodes, labels: np.ndarray,
                       counts: np.ndarray, boot: BootResult, settings: AuditSettings) -> None:
     rows = a.rows
     sw = arrays.weight[rows] if arrays.weighted else None
     if arrays.shape == "pairs":
         d = arrays.margin[rows]
         p = None if arrays.p_human is None else arrays.p_human[rows]
-        acc = pairwise_accuracy(d, sensitive_features=enc, sample_weight=sw)
-        col = "agree_hard"
-        est, lo, hi = boot.pooled_interval(col)
-        a.metrics.append(MetricResult("pairwise_accuracy", "hard", a.attribute, None, "mean", acc.accuracy,
-                                      _ci(lo, hi), _by_group(boot, col, counts, settings.min_group_size)))
+        acc = pairwise_accuracy(d, sensitive_features=enc, sample_weight=sw)  # its metric: a spec
         t = settings.temperature
         by = ece_by_group(d, sensitive_features=enc, p_human=p, sample_weight=sw, temperature=t)
         ece_all = ece(d, p_human=p, sample_weight=sw, temperature=t)
@@ -245,7 +277,7 @@ def _f(v: Any) -> float | None:
     return v if np.isfinite(v) else None
 
 
-def _describe(a: AttributeAnalysis, arrays: AuditArrays, enc: Any, labels: np.ndarray, counts: np.ndarray,
+def _describe(a: AttributeAnalysis, arrays: AuditArrays, enc: GroupCodes, labels: np.ndarray, counts: np.ndarray,
               boot: BootResult, settings: AuditSettings) -> None:
     rows = a.rows
     reward = arrays.margin[rows] if arrays.shape == "pairs" else arrays.reward[rows]
