@@ -288,7 +288,7 @@ def validate_table(
     require_scores: bool = False,
     drop_missing_groups: bool = False,
     scoped_groups: bool = False,
-    min_group_rows: int = 2,
+    min_group_rows: int = 1,
 ) -> AuditTable:
     """Check a DataFrame against SPEC §1 and return it as an :class:`AuditTable`.
 
@@ -310,7 +310,9 @@ def validate_table(
         Allow missing group values: each attribute is then analysed over the rows where it is
         defined (the built-in suite, whose axes cover different rows).
     min_group_rows
-        Smallest allowed group size; a group with fewer rows cannot have a spread or an interval.
+        Smallest allowed group size (default 1). SPEC §4: a group smaller than the audit's
+        ``min_group_size`` is shown, flagged and its constraints are inconclusive, so a group
+        of one row is audited, not refused.
     """
     import numpy as np
     import pandas as pd

@@ -87,7 +87,6 @@ def test_html_markup_and_control_in_many_groups(hostile, tmp_path: Path) -> None
     assert "… and 100 more groups, all in report.json" in html
 
 
-@pytest.mark.xfail(strict=True, reason="needs readers min_group_rows=1")
 def test_single_row_group_is_shown_flagged_and_inconclusive(hostile, tmp_path: Path) -> None:
     data = _scores(tmp_path / "scores.csv", ["a"] * 50 + ["b"] * 50 + ["solo"])
     out = tmp_path / "out"
