@@ -138,8 +138,12 @@ def certify(
     min_group_size: int = 30,
     random_state: int = 0,
     sequential: bool = False,
+    plan_rows: bool = True,
 ) -> CertificateSet:
     """Certificates for a set of constraints, jointly valid at 1 − δ (SPEC §5).
+
+    ``plan_rows=False`` skips the "rows needed" plan of inconclusive constraints (a planner run
+    each; simulations that only read verdicts and bounds do not need it).
 
     Parameters
     ----------
@@ -161,6 +165,9 @@ def certify(
         The values are in the random order in which a sequential audit scored them: betting
         confidence sequences over that order (no permutation, no Clopper–Pearson), so the
         verdicts stay valid whenever the audit stops.
+    plan_rows : bool
+        Give inconclusive constraints their "rows needed" plan (default); ``False`` leaves
+        ``n_required`` as ``None``.
 
     Returns
     -------
@@ -235,7 +242,7 @@ def certify(
             else:
                 reason = f"{reason}; {note}"
         n_required = None
-        if verdict == "inconclusive":
+        if verdict == "inconclusive" and plan_rows:
             n_required, extra = rows_needed(req, rb, delta_j=delta_j, bound=bound, min_group_size=mgs,
                                             sequential=sequential)
             reason += extra

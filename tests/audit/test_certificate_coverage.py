@@ -220,7 +220,7 @@ def run(d: Design, reps: int, seed: int, *, transform=None) -> tuple[Tally, floa
         (req,) = build_requests([spec_of(d)], arrays, groups, {})
         if transform is not None:
             req = transform(req)
-        (cert,) = certify([req], delta=DELTA, bound=d.bound, random_state=r).certificates
+        (cert,) = certify([req], delta=DELTA, bound=d.bound, random_state=r, plan_rows=False).certificates
         t.reps += 1
         t.designs.add(cert.design)
         t.certified += cert.verdict == "certified"
@@ -303,7 +303,7 @@ def test_cf_spread_certificate_holds() -> None:
         spreads = eta * (1 - base)  # twins base and base + η(1 − base): E[spread] = target
         s = MeanSample(("cf", "attr", None, "twin sets"), "twin sets", spreads, None, 300)
         (c,) = certify([CertificateRequest(Constraint("cf", "soft", "attr", "mean_spread", EPS), ((s,),))],
-                       delta=DELTA, random_state=r).certificates
+                       delta=DELTA, random_state=r, plan_rows=False).certificates
         cert_wrong += c.verdict == "certified"
         miss += not c.lower <= target <= c.upper
     assert cert_wrong <= allowance(reps, DELTA / 2) and miss <= allowance(reps, DELTA)
@@ -333,7 +333,7 @@ def test_sequential_looks_never_decide_wrongly_more_than_delta() -> None:
                               prompt_ids=arrays.prompt_ids[keep], cf_id=arrays.cf_id[keep])
                 _, labels, codes = groups["attr"]
                 (req,) = build_requests([spec_of(d)], sub, {"attr": (np.arange(keep.size), labels, codes[keep])}, {})
-                (c,) = certify([req], delta=DELTA, random_state=r, sequential=True).certificates
+                (c,) = certify([req], delta=DELTA, random_state=r, sequential=True, plan_rows=False).certificates
                 bad = "certified" if gap > EPS else "violated"
                 if c.verdict == bad:
                     wrong += 1
