@@ -67,7 +67,6 @@ def test_json_output_has_spec_fields(tmp_path, capsys):
     (lambda d: d.assign(reward_chosen=["oops"] + list(d.reward_chosen[1:])), [], "not numeric"),
     (lambda d: d.assign(reward_chosen=[float("nan")] + list(d.reward_chosen[1:])), [], "NaN"),
     (lambda d: d, ["--max-gap", "parity=0.1"], "unknown metric"),
-    (lambda d: d.assign(group=["solo"] + list(d.group[1:])), [], "has 1 row"),
     (lambda d: d.drop(columns=["group"]), [], "group column 'group' is missing"),
 ])
 def test_exit_2_with_one_line_error(tmp_path, capsys, mutate, extra, pattern):
